@@ -1,0 +1,96 @@
+# One billion numbers: blocks written in batches, CSV copies, and the lesson's I/O timings.
+
+ALL_TARGETS.extend(
+    NPY_BLOCKS
+    + CSV_BLOCKS
+    + ["results/bench/block_io.csv"]
+    + (["results/bench/generate.csv"] if config["bench"]["generate"] else [])
+)
+
+
+rule generate_blocks:
+    # One job writes a batch of blocks that share their leading digits (x0001?? for
+    # batches of 100): the workflow pays one Python start-up per batch, not per block.
+    output:
+        batch_pattern("results/blocks/npy", BATCH),
+    params:
+        spec=BLOCK_SPEC,
+    log:
+        "logs/generate_blocks/{batch}.log",
+    benchmark:
+        "benchmarks/generate_blocks/{batch}.tsv"
+    wildcard_constraints:
+        batch=batch_regex(BATCH),
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=10,
+    script:
+        "../scripts/generate_blocks.py"
+
+
+rule blocks_npy:
+    # Named target: every npy block, nothing else (used by the generation benchmark).
+    input:
+        NPY_BLOCKS,
+
+
+rule block_csv:
+    input:
+        "results/blocks/npy/{stem}.npy",
+    output:
+        "results/blocks/csv/{stem}.csv",
+    params:
+        spec=BLOCK_SPEC,
+        fmt=BLOCKS["csv_format"],
+    log:
+        "logs/block_csv/{stem}.log",
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=10,
+    script:
+        "../scripts/block_csv.py"
+
+
+rule bench_block_io:
+    input:
+        npy=NPY_BLOCKS[: config["bench"]["load_mean_files"]],
+        csv=CSV_BLOCKS[:1],
+    output:
+        "results/bench/block_io.csv",
+    params:
+        spec=BLOCK_SPEC,
+        fmt=BLOCKS["csv_format"],
+        repeats=config["bench"]["repeats"],
+    log:
+        "logs/bench_block_io.log",
+    benchmark:
+        "benchmarks/bench_block_io.tsv"
+    threads: workflow.cores
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    script:
+        "../scripts/bench_block_io.py"
+
+
+rule bench_generate:
+    # Times this workflow's block generation against a plain multiprocessing script,
+    # side by side, same blocks, same number of processes (the rule's threads).
+    output:
+        "results/bench/generate.csv",
+    params:
+        config=config,
+        snakefile=workflow.main_snakefile,
+        repeats=2,
+    log:
+        "logs/bench_generate.log",
+    benchmark:
+        "benchmarks/bench_generate.tsv"
+    threads: workflow.cores
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    script:
+        "../scripts/bench_generate.py"

@@ -1,0 +1,21 @@
+"""Rule bench_generate: the workflow's block generation vs a plain multiprocessing script."""
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    from sda.bench import GENERATE_FIELDS, generate_rows, write_rows
+    from sda.logs import setup_logging
+
+    sm = snakemake  # noqa: F821
+    log = setup_logging(sm.log[0])
+    out = Path(sm.output[0])
+    rows = generate_rows(
+        config=sm.params.config,
+        snakefile=sm.params.snakefile,
+        cores=sm.threads,
+        repeats=sm.params.repeats,
+        scratch=out.parent / f".{out.name}.scratch",
+    )
+    write_rows(out, rows, GENERATE_FIELDS)
+    for row in rows:
+        log.info("%s", row)

@@ -1,0 +1,195 @@
+"""Measurements of the block pipeline: save/load times, load memory, and generation speed.
+
+Every number is measured when the rule runs; the rule scripts only pass paths and config.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from sda.blocks import BlockSpec, block_name, make_block, write_csv
+from sda.io import atomic_write, load_npy, save_npy
+
+BASELINE_GENERATE = Path(__file__).resolve().parents[1] / "baselines" / "generate_mp.py"
+
+FIELDS = ["what", "format", "value", "unit", "repeats", "cores"]
+
+
+def timed(fn: Callable[[], object], repeats: int) -> list[float]:
+    """Wall-clock seconds of ``repeats`` calls of ``fn``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def write_rows(path: str | Path, rows: Sequence[dict], fields: Sequence[str] = FIELDS) -> None:
+    """Write measurement rows as CSV, atomically."""
+    with atomic_write(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(fields))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+_PEAK_CODE = """
+import sys, tracemalloc, resource
+import numpy as np
+path, fmt = sys.argv[1], sys.argv[2]
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+tracemalloc.start()
+a = np.load(path) if fmt == "npy" else np.loadtxt(path, delimiter=",", dtype=np.float64)
+peak = tracemalloc.get_traced_memory()[1]
+rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(peak, (rss1 - rss0) * 1024, a.nbytes)
+"""
+
+
+def load_peak_bytes(path: str | Path, fmt: str) -> tuple[int, int, int]:
+    """Peak memory increment of loading one block, in a fresh Python process.
+
+    Returns (tracemalloc peak, max-RSS increment, array bytes); numpy reports its buffers to
+    tracemalloc, so the first number is the allocation peak of the load itself.
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_CODE, str(path), fmt],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    peak, rss, nbytes = (int(x) for x in out)
+    return peak, rss, nbytes
+
+
+def block_io_rows(
+    npy_files: Sequence[str],
+    csv_file: str | None,
+    spec: BlockSpec,
+    fmt: str,
+    repeats: int,
+    cores: int,
+    scratch: str | Path,
+) -> list[dict]:
+    """The lesson's measurements: save time, load memory, and load-and-mean time."""
+    mib = 1024 * 1024
+    rows = []
+
+    def row(what, form, value, unit, reps):
+        rows.append(
+            dict(what=what, format=form, value=f"{value:.6g}", unit=unit, repeats=reps, cores=cores)
+        )
+
+    block = make_block(0, spec)
+    scratch = Path(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    npy_tmp, csv_tmp = scratch / "save_test.npy", scratch / "save_test.csv"
+    t_npy = timed(lambda: save_npy(npy_tmp, block), repeats)
+    t_csv = timed(lambda: write_csv(csv_tmp, block, fmt), repeats)
+    row("save_seconds_per_block", "npy", statistics.median(t_npy), "s", repeats)
+    row("save_seconds_per_block", "csv", statistics.median(t_csv), "s", repeats)
+    row("file_bytes_per_block", "npy", npy_tmp.stat().st_size / mib, "MiB", 1)
+    row("file_bytes_per_block", "csv", csv_tmp.stat().st_size / mib, "MiB", 1)
+    row("save_ratio_csv_over_npy", "csv/npy", statistics.median(t_csv) / statistics.median(t_npy), "x", repeats)
+
+    for form, path in (("npy", npy_tmp), ("csv", csv_tmp)):
+        peaks = [load_peak_bytes(path, form) for _ in range(repeats)]
+        row("load_peak_tracemalloc", form, statistics.median(p[0] for p in peaks) / mib, "MiB", repeats)
+        row("load_peak_rss_increment", form, statistics.median(p[1] for p in peaks) / mib, "MiB", repeats)
+        row("array_bytes", form, peaks[0][2] / mib, "MiB", 1)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+    if csv_file:
+        t_load_csv = timed(lambda: np.loadtxt(csv_file, delimiter=",").mean(), repeats)
+        row("load_mean_seconds_per_file", "csv", statistics.median(t_load_csv), "s", repeats)
+
+    def load_and_mean_all():
+        return [load_npy(f, shape=spec.shape).mean() for f in npy_files]
+
+    load_and_mean_all()  # warm the page cache, as the lesson's second run did
+    totals = timed(load_and_mean_all, repeats)
+    row("load_mean_seconds_total", "npy", statistics.median(totals), "s", repeats)
+    row("load_mean_seconds_per_file", "npy", statistics.median(totals) / len(npy_files), "s", repeats)
+    row("load_mean_files", "npy", len(npy_files), "files", 1)
+    return rows
+
+
+def _run_workflow(snakefile: str, workdir: Path, configfile: Path, cores: int) -> float:
+    cmd = [
+        sys.executable, "-m", "snakemake", "blocks_npy", "-s", str(Path(snakefile).resolve()),
+        "--directory", str(workdir.resolve()), "--configfile", str(configfile.resolve()),
+        "--cores", str(cores), "--quiet", "all",
+    ]  # fmt: skip
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"nested snakemake run failed: {' '.join(cmd)}\n{proc.stderr}")
+    return time.perf_counter() - start
+
+
+def _run_baseline(outdir: Path, spec: BlockSpec, n: int, processes: int) -> float:
+    p1, p2 = (spec.mean, spec.sd) if spec.distribution == "normal" else (spec.low, spec.high)
+    outdir.mkdir(parents=True)
+    args = [outdir, n, spec.rows, spec.cols, spec.seed, spec.distribution, p1, p2, processes]
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(BASELINE_GENERATE), *map(str, args)], check=True)
+    return time.perf_counter() - start
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    return a.read_bytes() == b.read_bytes()
+
+
+def generate_rows(
+    config: dict, snakefile: str, cores: int, repeats: int, scratch: str | Path
+) -> list[dict]:
+    """Time the workflow's full generation of the npy blocks against the baseline script.
+
+    Runs alternate (baseline, workflow, baseline, ...) in fresh directories under ``scratch``,
+    each removed before the next so both write to an empty directory with the same disk state.
+    """
+    spec = BlockSpec.from_config(config["blocks"])
+    n = config["blocks"]["n"]
+    scratch = Path(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    configfile = scratch / "config.yaml"
+    configfile.write_text(yaml.safe_dump(dict(config)))
+    times = {"workflow": [], "baseline": []}
+    identical = True
+    try:
+        for _ in range(repeats):
+            base_dir, wf_dir = scratch / "baseline", scratch / "workflow"
+            times["baseline"].append(_run_baseline(base_dir, spec, n, cores))
+            os.sync()
+            times["workflow"].append(_run_workflow(snakefile, wf_dir, configfile, cores))
+            os.sync()
+            for i in sorted({0, n // 2, n - 1}):
+                name = f"{block_name(i)}.npy"
+                identical &= _same_bytes(base_dir / name, wf_dir / "results/blocks/npy" / name)
+            shutil.rmtree(base_dir)
+            shutil.rmtree(wf_dir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    wf, base = statistics.median(times["workflow"]), statistics.median(times["baseline"])
+    common = dict(blocks=n, numbers=n * spec.rows * spec.cols, processes=cores, repeats=repeats)
+    return [
+        dict(what="workflow_seconds", value=f"{wf:.3f}", **common, identical=identical),
+        dict(what="baseline_multiprocessing_seconds", value=f"{base:.3f}", **common, identical=identical),
+        dict(what="ratio_workflow_over_baseline", value=f"{wf / base:.3f}", **common, identical=identical),
+    ]
+
+
+GENERATE_FIELDS = ["what", "value", "blocks", "numbers", "processes", "repeats", "identical"]
+

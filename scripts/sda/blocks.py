@@ -1,0 +1,123 @@
+"""The lesson's one billion numbers: blocks of random numbers, one file each.
+
+Block ``i`` depends only on ``(seed, i)``: it is drawn from ``numpy.random.default_rng([seed, i])``,
+so any block can be regenerated alone, in any order, by any process, with identical bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sda.io import atomic_write, load_npy, save_npy
+
+NAME_RE = re.compile(r"x(\d{6})\.(npy|csv)$")
+
+
+def block_name(i: int) -> str:
+    """The lesson's file stem for block ``i``: ``x000042``."""
+    if not 0 <= i < 1_000_000:
+        raise ValueError(f"block index {i} outside 0..999999")
+    return f"x{i:06d}"
+
+
+def block_index(path: str | Path) -> int:
+    """Inverse of :func:`block_name` for a block file path."""
+    match = NAME_RE.search(str(path))
+    if not match:
+        raise ValueError(f"{path}: not a block file name like x000042.npy")
+    return int(match.group(1))
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """What a block is: its shape and the distribution its numbers come from."""
+
+    rows: int
+    cols: int
+    seed: int
+    distribution: str = "normal"
+    mean: float = 100.0
+    sd: float = 10.0
+    low: float = 0.0
+    high: float = 1.0
+
+    @classmethod
+    def from_config(cls, blocks: Mapping) -> BlockSpec:
+        return cls(
+            rows=int(blocks["rows"]),
+            cols=int(blocks["cols"]),
+            seed=int(blocks["seed"]),
+            distribution=str(blocks["distribution"]),
+            mean=float(blocks.get("mean", 100.0)),
+            sd=float(blocks.get("sd", 10.0)),
+            low=float(blocks.get("low", 0.0)),
+            high=float(blocks.get("high", 1.0)),
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.rows, self.cols)
+
+
+def make_block(i: int, spec: BlockSpec) -> np.ndarray:
+    """Block ``i`` as a float64 array of ``spec.shape``; a pure function of ``(spec, i)``."""
+    rng = np.random.default_rng([spec.seed, i])
+    if spec.distribution == "normal":
+        return rng.normal(spec.mean, spec.sd, size=spec.shape)
+    if spec.distribution == "uniform":
+        return rng.uniform(spec.low, spec.high, size=spec.shape)
+    raise ValueError(f"unknown distribution {spec.distribution!r}")
+
+
+def write_block(path: str | Path, spec: BlockSpec) -> None:
+    """Generate the block named by ``path`` and save it atomically as ``.npy``."""
+    save_npy(path, make_block(block_index(path), spec))
+
+
+def write_csv(path: str | Path, array: np.ndarray, fmt: str = "%.18e") -> None:
+    """Header-less, comma-separated text, one row per line, like the lesson's CSV blocks."""
+    with atomic_write(path, "wb") as fh:
+        np.savetxt(fh, array, fmt=fmt, delimiter=",")
+
+
+def read_csv(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a CSV block back with ``np.loadtxt``; errors name the file."""
+    from sda.io import InputError
+
+    try:
+        array = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{path}: not a readable CSV block ({exc})") from None
+    if shape is not None and array.shape != tuple(shape):
+        raise InputError(f"{path}: shape {array.shape} differs from expected {tuple(shape)}")
+    return array
+
+
+def csv_from_npy(npy: str | Path, csv: str | Path, spec: BlockSpec, fmt: str) -> None:
+    """Write the CSV copy of an npy block, checking the block first."""
+    write_csv(csv, load_npy(npy, shape=spec.shape, dtype=np.float64), fmt)
+
+
+def batch_members(batch: str, size: int) -> list[str]:
+    """Block stems in a generation batch: batch ``0001`` of size 100 is ``x000100`` … ``x000199``."""
+    digits = len(str(size)) - 1
+    return [f"x{batch}{s:0{digits}d}" if digits else f"x{batch}" for s in range(size)]
+
+
+def batch_pattern(directory: str, size: int, ext: str = ".npy") -> list[str]:
+    """Snakemake output patterns of one batch, with the ``{batch}`` wildcard left in."""
+    digits = len(str(size)) - 1
+    return [
+        f"{directory}/x{{batch}}{s:0{digits}d}{ext}" if digits else f"{directory}/x{{batch}}{ext}"
+        for s in range(size)
+    ]
+
+
+def batch_regex(size: int) -> str:
+    """Wildcard constraint of ``{batch}``: the leading digits that a batch's blocks share."""
+    return rf"\d{{{6 - (len(str(size)) - 1)}}}"

@@ -1,0 +1,79 @@
+"""Shared fixtures: a copy of the workflow in a temp dir, and one run of it on config/test.yaml.
+
+Integration tests never run Snakemake in the checkout itself: each run gets its own directory,
+so tests can run while someone works in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_WIKI = REPO.parent / "shared" / "data" / "wiki" / "AB"
+WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "config", "profiles", "envs", "report"]
+
+
+def copy_workflow(dest: Path) -> Path:
+    """Copy what a user clones (the workflow, not results) into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in WORKFLOW_PARTS:
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.exists():
+            shutil.copy2(src, dest / part)
+    return dest
+
+
+def run_snakemake(
+    workdir: Path, *args: str, configfile: str = "config/test.yaml", cores: int = 2, check=True
+) -> subprocess.CompletedProcess:
+    """Run ``snakemake`` in ``workdir``; on failure with ``check`` show its output."""
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", configfile]
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    proc = subprocess.run(
+        [*cmd, *args], cwd=workdir, capture_output=True, text=True, env=env, timeout=1800
+    )
+    if check and proc.returncode != 0:
+        pytest.fail(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def load_yaml(path: Path) -> dict:
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+@pytest.fixture(scope="session")
+def test_config() -> dict:
+    """config/test.yaml as a dict."""
+    return load_yaml(REPO / "config" / "test.yaml")
+
+
+@pytest.fixture(scope="session")
+def workflow_run(tmp_path_factory) -> Path:
+    """The whole workflow (``rule all``) run once on config/test.yaml; returns its directory."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    run_snakemake(workdir)
+    return workdir
+
+
+@pytest.fixture
+def workflow_copy(tmp_path) -> Path:
+    """A fresh, never-run copy of the workflow for tests that break things."""
+    return copy_workflow(tmp_path / "wf")
+
+
+@pytest.fixture(scope="session")
+def shared_wiki() -> Path:
+    """The real Wikipedia sample beside the checkout, or a skip saying why."""
+    if not SHARED_WIKI.is_dir() or not any(SHARED_WIKI.iterdir()):
+        pytest.skip(f"real Wikipedia text not available: {SHARED_WIKI} is absent")
+    return SHARED_WIKI
