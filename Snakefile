@@ -10,6 +10,10 @@ configfile: "config/config.yaml"
 
 include: "rules/common.smk"
 include: "rules/blocks.smk"
+include: "rules/stores.smk"
+include: "rules/text.smk"
+include: "rules/tables.smk"
+include: "rules/report.smk"
 
 
 rule all:

@@ -13,18 +13,20 @@ rule generate_blocks:
     # batches of 100): the workflow pays one Python start-up per batch, not per block.
     output:
         batch_pattern("results/blocks/npy", BATCH),
-    params:
-        spec=BLOCK_SPEC,
     log:
         "logs/generate_blocks/{batch}.log",
     benchmark:
         "benchmarks/generate_blocks/{batch}.tsv"
     wildcard_constraints:
         batch=batch_regex(BATCH),
+    conda:
+        "../envs/sda.yaml"
     threads: 1
     resources:
         mem_mb=200,
         runtime=10,
+    params:
+        spec=BLOCK_SPEC,
     script:
         "../scripts/generate_blocks.py"
 
@@ -40,15 +42,17 @@ rule block_csv:
         "results/blocks/npy/{stem}.npy",
     output:
         "results/blocks/csv/{stem}.csv",
-    params:
-        spec=BLOCK_SPEC,
-        fmt=BLOCKS["csv_format"],
     log:
         "logs/block_csv/{stem}.log",
+    conda:
+        "../envs/sda.yaml"
     threads: 1
     resources:
         mem_mb=300,
         runtime=10,
+    params:
+        spec=BLOCK_SPEC,
+        fmt=BLOCKS["csv_format"],
     script:
         "../scripts/block_csv.py"
 
@@ -59,18 +63,20 @@ rule bench_block_io:
         csv=CSV_BLOCKS[:1],
     output:
         "results/bench/block_io.csv",
-    params:
-        spec=BLOCK_SPEC,
-        fmt=BLOCKS["csv_format"],
-        repeats=config["bench"]["repeats"],
     log:
         "logs/bench_block_io.log",
     benchmark:
         "benchmarks/bench_block_io.tsv"
+    conda:
+        "../envs/sda.yaml"
     threads: workflow.cores
     resources:
         mem_mb=1000,
         runtime=30,
+    params:
+        spec=BLOCK_SPEC,
+        fmt=BLOCKS["csv_format"],
+        repeats=config["bench"]["repeats"],
     script:
         "../scripts/bench_block_io.py"
 
@@ -80,17 +86,19 @@ rule bench_generate:
     # side by side, same blocks, same number of processes (the rule's threads).
     output:
         "results/bench/generate.csv",
-    params:
-        config=config,
-        snakefile=workflow.main_snakefile,
-        repeats=2,
     log:
         "logs/bench_generate.log",
     benchmark:
         "benchmarks/bench_generate.tsv"
+    conda:
+        "../envs/sda.yaml"
     threads: workflow.cores
     resources:
         mem_mb=2000,
         runtime=60,
+    params:
+        config=config,
+        snakefile=workflow.main_snakefile,
+        repeats=2,
     script:
         "../scripts/bench_generate.py"

@@ -9,4 +9,6 @@ if __name__ == "__main__":
     outputs = list(snakemake.output)  # noqa: F821
     for path in outputs:
         write_block(path, spec)
-    log.info("wrote %d blocks of shape %s: %s .. %s", len(outputs), spec.shape, outputs[0], outputs[-1])
+    log.info(
+        "wrote %d blocks of shape %s: %s .. %s", len(outputs), spec.shape, outputs[0], outputs[-1]
+    )

@@ -33,14 +33,21 @@ def copy_workflow(dest: Path) -> Path:
 
 
 def run_snakemake(
-    workdir: Path, *args: str, configfile: str = "config/test.yaml", cores: int = 2, check=True
+    workdir: Path,
+    *args: str,
+    configfile: str | list[str] = "config/test.yaml",
+    cores: int = 2,
+    check=True,
 ) -> subprocess.CompletedProcess:
-    """Run ``snakemake`` in ``workdir``; on failure with ``check`` show its output."""
-    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", configfile]
+    """Run ``snakemake`` in ``workdir``; on failure with ``check`` show its output.
+
+    ``--configfile`` comes last because it takes several values and would swallow targets.
+    """
+    configfiles = [configfile] if isinstance(configfile, str) else list(configfile)
+    cmd = [sys.executable, "-m", "snakemake", *args, "--cores", str(cores)]
+    cmd += ["--configfile", *configfiles]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    proc = subprocess.run(
-        [*cmd, *args], cwd=workdir, capture_output=True, text=True, env=env, timeout=1800
-    )
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=1800)
     if check and proc.returncode != 0:
         pytest.fail(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc

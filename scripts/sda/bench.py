@@ -11,7 +11,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -102,12 +101,30 @@ def block_io_rows(
     row("save_seconds_per_block", "csv", statistics.median(t_csv), "s", repeats)
     row("file_bytes_per_block", "npy", npy_tmp.stat().st_size / mib, "MiB", 1)
     row("file_bytes_per_block", "csv", csv_tmp.stat().st_size / mib, "MiB", 1)
-    row("save_ratio_csv_over_npy", "csv/npy", statistics.median(t_csv) / statistics.median(t_npy), "x", repeats)
+    row(
+        "save_ratio_csv_over_npy",
+        "csv/npy",
+        statistics.median(t_csv) / statistics.median(t_npy),
+        "x",
+        repeats,
+    )
 
     for form, path in (("npy", npy_tmp), ("csv", csv_tmp)):
         peaks = [load_peak_bytes(path, form) for _ in range(repeats)]
-        row("load_peak_tracemalloc", form, statistics.median(p[0] for p in peaks) / mib, "MiB", repeats)
-        row("load_peak_rss_increment", form, statistics.median(p[1] for p in peaks) / mib, "MiB", repeats)
+        row(
+            "load_peak_tracemalloc",
+            form,
+            statistics.median(p[0] for p in peaks) / mib,
+            "MiB",
+            repeats,
+        )
+        row(
+            "load_peak_rss_increment",
+            form,
+            statistics.median(p[1] for p in peaks) / mib,
+            "MiB",
+            repeats,
+        )
         row("array_bytes", form, peaks[0][2] / mib, "MiB", 1)
     shutil.rmtree(scratch, ignore_errors=True)
 
@@ -121,7 +138,13 @@ def block_io_rows(
     load_and_mean_all()  # warm the page cache, as the lesson's second run did
     totals = timed(load_and_mean_all, repeats)
     row("load_mean_seconds_total", "npy", statistics.median(totals), "s", repeats)
-    row("load_mean_seconds_per_file", "npy", statistics.median(totals) / len(npy_files), "s", repeats)
+    row(
+        "load_mean_seconds_per_file",
+        "npy",
+        statistics.median(totals) / len(npy_files),
+        "s",
+        repeats,
+    )
     row("load_mean_files", "npy", len(npy_files), "files", 1)
     return rows
 
@@ -186,10 +209,19 @@ def generate_rows(
     common = dict(blocks=n, numbers=n * spec.rows * spec.cols, processes=cores, repeats=repeats)
     return [
         dict(what="workflow_seconds", value=f"{wf:.3f}", **common, identical=identical),
-        dict(what="baseline_multiprocessing_seconds", value=f"{base:.3f}", **common, identical=identical),
-        dict(what="ratio_workflow_over_baseline", value=f"{wf / base:.3f}", **common, identical=identical),
+        dict(
+            what="baseline_multiprocessing_seconds",
+            value=f"{base:.3f}",
+            **common,
+            identical=identical,
+        ),
+        dict(
+            what="ratio_workflow_over_baseline",
+            value=f"{wf / base:.3f}",
+            **common,
+            identical=identical,
+        ),
     ]
 
 
 GENERATE_FIELDS = ["what", "value", "blocks", "numbers", "processes", "repeats", "identical"]
-

@@ -16,11 +16,8 @@ class ConfigError(ValueError):
 
 def schema_error_message(error: Exception) -> str:
     """Turn a jsonschema ``ValidationError`` (possibly wrapped by Snakemake) into one line."""
-    inner = error
-    for arg in getattr(error, "args", ()):
-        if hasattr(arg, "absolute_path"):
-            inner = arg
-            break
+    candidates = [error, *getattr(error, "args", ()), error.__cause__, error.__context__]
+    inner = next((c for c in candidates if hasattr(c, "absolute_path")), error)
     path = getattr(inner, "absolute_path", None)
     key = ".".join(str(p) for p in path) if path else "(top level)"
     message = getattr(inner, "message", str(inner))

@@ -1,0 +1,118 @@
+"""Integration: the block pipeline run by real Snakemake on config/test.yaml."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import numpy as np
+import pytest
+
+from conftest import run_snakemake
+
+
+def expected_block(cfg: dict, i: int) -> np.ndarray:
+    """Block i computed independently of sda: numpy's documented seeding, nothing else."""
+    b = cfg["blocks"]
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([b["seed"], i])))
+    return rng.normal(b["mean"], b["sd"], size=(b["rows"], b["cols"]))
+
+
+def test_npy_blocks_match_numpy(workflow_run, test_config):
+    b = test_config["blocks"]
+    files = sorted((workflow_run / "results/blocks/npy").glob("*.npy"))
+    assert [f.name for f in files] == [f"x{i:06d}.npy" for i in range(b["n"])]
+    for i, f in enumerate(files):
+        np.testing.assert_array_equal(np.load(f), expected_block(test_config, i))
+
+
+def test_csv_blocks_hold_the_npy_numbers(workflow_run, test_config):
+    b = test_config["blocks"]
+    files = sorted((workflow_run / "results/blocks/csv").glob("*.csv"))
+    assert [f.name for f in files] == [f"x{i:06d}.csv" for i in range(b["csv_n"])]
+    for i, f in enumerate(files):
+        with open(f) as fh:
+            rows = [[float(v) for v in line] for line in csv.reader(fh)]
+        np.testing.assert_array_equal(np.array(rows), expected_block(test_config, i))
+
+
+def test_block_io_measurements(workflow_run, test_config):
+    with open(workflow_run / "results/bench/block_io.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    got = {(r["what"], r["format"]): float(r["value"]) for r in rows}
+    for what in ("save_seconds_per_block", "load_peak_tracemalloc", "load_mean_seconds_per_file"):
+        assert got[(what, "npy")] > 0 and got[(what, "csv")] > 0
+    b = test_config["blocks"]
+    assert got[("array_bytes", "npy")] == pytest.approx(b["rows"] * b["cols"] * 8 / 2**20, rel=1e-4)
+    assert got[("load_mean_files", "npy")] == min(b["n"], test_config["bench"]["load_mean_files"])
+    assert {r["cores"] for r in rows} == {"2"}
+
+
+def test_generation_benchmark(workflow_run, test_config):
+    with open(workflow_run / "results/bench/generate.csv") as fh:
+        rows = {r["what"]: r for r in csv.DictReader(fh)}
+    wf = float(rows["workflow_seconds"]["value"])
+    base = float(rows["baseline_multiprocessing_seconds"]["value"])
+    ratio = float(rows["ratio_workflow_over_baseline"]["value"])
+    assert ratio == pytest.approx(wf / base, rel=1e-2)
+    assert all(r["identical"] == "True" for r in rows.values())
+    assert rows["workflow_seconds"]["blocks"] == str(test_config["blocks"]["n"])
+
+
+def test_second_run_has_nothing_to_do(workflow_run):
+    proc = run_snakemake(workflow_run, "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_regeneration_and_cores_give_identical_bytes(workflow_run, workflow_copy):
+    """One core instead of two, and a deleted block re-made alone: the same bytes."""
+    run_snakemake(workflow_copy, "blocks_npy", cores=1)
+    ref = {f.name: f.read_bytes() for f in (workflow_run / "results/blocks/npy").glob("*.npy")}
+    one = {f.name: f.read_bytes() for f in (workflow_copy / "results/blocks/npy").glob("*.npy")}
+    assert one == ref
+    (workflow_copy / "results/blocks/npy/x000013.npy").unlink()
+    proc = run_snakemake(workflow_copy, "blocks_npy", cores=2)
+    assert "generate_blocks" in proc.stdout + proc.stderr
+    again = {f.name: f.read_bytes() for f in (workflow_copy / "results/blocks/npy").glob("*.npy")}
+    assert again == ref
+
+
+@pytest.mark.parametrize(
+    "blocks_yaml, key",
+    [
+        ("n: -5", "blocks.n"),
+        ("n: ten", "blocks.n"),
+        ("distribution: poisson", "blocks.distribution"),
+        ("csv_n: 25", "blocks.csv_n"),
+        ("rows: 2.5", "blocks.rows"),
+        ("colour: red", "blocks"),
+    ],
+)
+def test_invalid_config_fails_before_any_job(workflow_copy, blocks_yaml, key):
+    bad = workflow_copy / "bad.yaml"
+    bad.write_text(f"blocks:\n  {blocks_yaml}\n")
+    proc = run_snakemake(workflow_copy, configfile=["config/test.yaml", "bad.yaml"], check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert re.search(rf"invalid config key {re.escape(key)}\b", out), out
+    assert not (workflow_copy / "results").exists()
+
+
+def test_corrupt_npy_fails_downstream_rule_naming_the_file(workflow_copy):
+    run_snakemake(workflow_copy, "blocks_npy")
+    npy = workflow_copy / "results/blocks/npy/x000001.npy"
+    npy.write_bytes(npy.read_bytes()[:-64])
+    proc = run_snakemake(workflow_copy, "results/blocks/csv/x000001.csv", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "results/blocks/npy/x000001.npy: not a readable .npy file" in out
+    assert not (workflow_copy / "results/blocks/csv/x000001.csv").exists()
+    assert not list((workflow_copy / "results/blocks").glob("csv/.*"))  # no temp file left
+
+
+def test_full_scale_dry_run_lists_the_job_set(workflow_copy):
+    proc = run_snakemake(workflow_copy, "-n", "--quiet", "rules", configfile="config/config.yaml")
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, flags=re.M))
+    assert counts["generate_blocks"] == "10"  # 1000 blocks in batches of 100
+    assert counts["block_csv"] == "10"
+    assert counts["bench_generate"] == "1" and counts["all"] == "1"
