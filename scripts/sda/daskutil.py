@@ -3,6 +3,15 @@
 ``dask.scheduler`` in the config is one of ``threads``, ``processes``, ``sync``,
 ``local-cluster`` or the address of a running ``distributed`` scheduler
 (``tcp://host:port``, e.g. one started by dask-jobqueue on a cluster).
+
+In a rule script::
+
+    with dask_scheduler(config["dask"]["scheduler"], workers=sm.threads,
+                        memory_mb=sm.resources.mem_mb):
+        result = array.mean().compute()
+
+``processes`` and ``local-cluster`` start worker processes that re-import the script, so the
+script must keep its work under ``if __name__ == "__main__":`` (the project's rule style).
 """
 
 from __future__ import annotations
@@ -17,40 +26,120 @@ import dask
 log = logging.getLogger(__name__)
 
 LOCAL = ("threads", "processes", "sync")
-BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+SCHEDULERS = (*LOCAL, "local-cluster")
+# Variables that size the thread pools of BLAS/OpenMP libraries. Snakemake sets them to the
+# rule's threads for every job; a worker process must get 1, or n workers x n BLAS threads
+# oversubscribe the cores the rule was given.
+BLAS_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "GOTO_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+ADDRESS_TIMEOUT_S = 30.0
+
+
+def is_address(spec: str) -> bool:
+    """True for a distributed scheduler address such as ``tcp://10.0.0.5:8786``."""
+    scheme, sep, rest = spec.partition("://")
+    return bool(sep and rest and scheme.isalpha())
+
+
+def check_spec(spec: str) -> str:
+    """Return ``spec`` if it names a scheduler, else raise ``ValueError`` saying what is allowed."""
+    if spec in SCHEDULERS or is_address(spec):
+        return spec
+    raise ValueError(
+        f"invalid dask.scheduler {spec!r}: expected one of {', '.join(SCHEDULERS)} "
+        "or the address of a running distributed scheduler (tcp://host:port)"
+    )
 
 
 @contextlib.contextmanager
-def dask_scheduler(spec: str = "threads", workers: int = 1) -> Iterator[object | None]:
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the body (inherited by processes started there)."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def dask_scheduler(
+    spec: str = "threads",
+    workers: int = 1,
+    memory_mb: int | None = None,
+    timeout: float = ADDRESS_TIMEOUT_S,
+) -> Iterator[object | None]:
     """Run the body with dask configured for ``spec``; yield the ``Client`` if there is one.
 
-    ``workers`` is the rule's ``threads``. BLAS is pinned to one thread per worker so that
-    dask workers times BLAS threads do not oversubscribe the cores the rule was given.
+    ``workers`` is the rule's ``threads``: the number of threads (``threads``), processes
+    (``processes``) or single-threaded workers (``local-cluster``). Worker processes get one BLAS
+    thread each. ``memory_mb`` (the rule's ``mem_mb``) caps a local cluster's total worker memory,
+    so that dask spills to disk before a batch system kills the job; without it each worker may
+    use an equal share of the machine's memory (distributed's default). For an address, the
+    remote cluster's size is whatever it was started with; ``timeout`` seconds bound both the
+    connection and the wait for its first worker, and the error names the address.
     """
+    check_spec(spec)
     workers = max(1, int(workers))
+    pinned = {var: "1" for var in BLAS_VARS}
     if spec in LOCAL:
-        with dask.config.set(scheduler=spec, num_workers=workers):
+        # The processes scheduler spawns its pool inside compute(): children inherit os.environ.
+        env = pinned if spec == "processes" else {}
+        with _environ(env), dask.config.set(scheduler=spec, num_workers=workers):
             log.info("dask scheduler %s with %d workers", spec, workers)
             yield None
         return
+
     from distributed import Client, LocalCluster
 
     if spec == "local-cluster":
-        env = {var: "1" for var in BLAS_VARS}
+        # Merge with distributed's defaults (which also pin BLAS and set MALLOC_TRIM_THRESHOLD_).
+        environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **pinned}
+        memory_limit = f"{max(1, int(memory_mb) // workers)}MiB" if memory_mb else "auto"
         with (
-            dask.config.set({"distributed.nanny.pre-spawn-environ": env}),
+            dask.config.set({"distributed.nanny.pre-spawn-environ": environ}),
             LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
+                memory_limit=memory_limit,
                 dashboard_address=None,
                 local_directory=os.environ.get("TMPDIR"),
             ) as cluster,
             Client(cluster) as client,
         ):
-            log.info("dask LocalCluster with %d single-threaded workers", workers)
+            log.info(
+                "dask LocalCluster with %d single-threaded workers, memory limit %s each",
+                workers,
+                memory_limit,
+            )
             yield client
         return
-    with Client(spec, timeout="30s") as client:
-        log.info("dask distributed scheduler at %s", spec)
+
+    try:
+        client = Client(spec, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise RuntimeError(
+            f"dask.scheduler {spec}: no distributed scheduler reachable within {timeout:g} s "
+            f"({exc}). Start one there, or choose threads/processes/local-cluster."
+        ) from exc
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError as exc:
+            raise RuntimeError(
+                f"dask.scheduler {spec}: the scheduler has no workers after {timeout:g} s"
+            ) from exc
+        n = len(client.scheduler_info(n_workers=-1)["workers"])
+        log.info("dask distributed scheduler at %s with %d workers", spec, n)
         yield client

@@ -1,0 +1,1 @@
+# Rules of the report topic (see the README).

@@ -1,0 +1,1 @@
+# Rules of the stores topic (see the README).

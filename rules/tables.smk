@@ -1,0 +1,1 @@
+# Rules of the tables topic (see the README).

@@ -1,0 +1,1 @@
+# Rules of the text topic (see the README).
