@@ -6,7 +6,6 @@ they are skipped, saying why, when ``sinfo`` cannot reach one.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
@@ -21,8 +20,8 @@ import numpy as np
 import pytest
 import yaml
 import yte
-from conftest import REPO, copy_workflow
 
+from conftest import REPO, copy_workflow
 from sda.hpc import (
     compare_results,
     excluded,
@@ -61,7 +60,10 @@ def test_slurm_profile_takes_partition_and_account_from_site_or_environment(monk
     assert {"slurm_partition", "slurm_account", "mem_mb", "runtime"} <= res.keys()
     assert isinstance(res["mem_mb"], int) and isinstance(res["runtime"], int)
     ci = _profile(SLURM_PROFILE, {"SDA_SLURM_PARTITION": "p1", "SDA_SLURM_ACCOUNT": "a1"})
-    assert (ci["default-resources"]["slurm_partition"], ci["default-resources"]["slurm_account"]) == (
+    assert (
+        ci["default-resources"]["slurm_partition"],
+        ci["default-resources"]["slurm_account"],
+    ) == (
         "p1",
         "a1",
     )
@@ -181,7 +183,9 @@ def _slurm_reason() -> str | None:
     if shutil.which("sinfo") is None:
         return "no Slurm here: sinfo is not installed (ci/slurm/start.sh installs and starts one)"
     try:
-        proc = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=20)
+        proc = subprocess.run(
+            ["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=20
+        )
     except subprocess.TimeoutExpired:
         return "sinfo did not answer within 20 s"
     if proc.returncode != 0:

@@ -160,7 +160,9 @@ def parse_sacct(text: str) -> list[SlurmJob]:
             continue
         jobid, name, comment, state, code, account, partition = line.split("|")[:7]
         jobs.append(
-            SlurmJob(jobid, name, rule_of_comment(comment), state.split()[0], code, account, partition)
+            SlurmJob(
+                jobid, name, rule_of_comment(comment), state.split()[0], code, account, partition
+            )
         )
     return jobs
 
@@ -197,7 +199,9 @@ def check_jobs(log_text: str, account: str | None = None, partition: str | None 
     if account:
         problems += [f"job {j.jobid} charged {j.account}" for j in jobs if j.account != account]
     if partition:
-        problems += [f"job {j.jobid} ran in {j.partition}" for j in jobs if j.partition != partition]
+        problems += [
+            f"job {j.jobid} ran in {j.partition}" for j in jobs if j.partition != partition
+        ]
     if problems:
         raise AssertionError("\n".join(problems))
     return f"{len(jobs)} Slurm jobs of run {run_id}, all COMPLETED: {dict(sorted(got.items()))}"
