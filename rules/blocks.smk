@@ -62,7 +62,11 @@ rule bench_block_io:
         npy=NPY_BLOCKS[: config["bench"]["load_mean_files"]],
         csv=CSV_BLOCKS[:1],
     output:
-        "results/bench/block_io.csv",
+        report(
+            "results/bench/block_io.csv",
+            caption="../report/blocks/block_io.rst",
+            category="Blocks",
+        ),
     log:
         "logs/bench_block_io.log",
     benchmark:
@@ -85,7 +89,11 @@ rule bench_generate:
     # Times this workflow's block generation against a plain multiprocessing script,
     # side by side, same blocks, same number of processes (the rule's threads).
     output:
-        "results/bench/generate.csv",
+        report(
+            "results/bench/generate.csv",
+            caption="../report/blocks/generate.rst",
+            category="Blocks",
+        ),
     log:
         "logs/bench_generate.log",
     benchmark:

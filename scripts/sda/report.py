@@ -1,0 +1,314 @@
+"""The one-page HTML report: every result of the workflow, read from its file, plotted.
+
+Each section is built from result files only (no number is typed in): tables carry the path of
+the file they show in ``data-source`` and each cell its column in ``data-col``, so a test can
+check every number against its source. Figures are PNGs written under ``figures/`` and embedded
+in the page as data URIs: the HTML is one self-contained file with no network fetches.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import json
+import math
+import platform
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sda.io import atomic_write  # noqa: E402
+
+PACKAGES = (
+    "snakemake",
+    "numpy",
+    "h5py",
+    "zarr",
+    "dask",
+    "distributed",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "networkx",
+)
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+
+
+def fmt(value) -> str:
+    """How a number is shown: integers as they are, other numbers to 6 significant digits."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int) or (hasattr(value, "dtype") and value.dtype.kind in "iu"):
+        return str(int(value))
+    if isinstance(value, float) or (hasattr(value, "dtype") and value.dtype.kind == "f"):
+        x = float(value)
+        if math.isnan(x):
+            return "NaN"
+        if x.is_integer() and abs(x) < 1e15:
+            return str(int(x))
+        return f"{x:.6g}"
+    return str(value)
+
+
+@dataclass
+class Page:
+    """The report under construction: sections of HTML and the figures they embed."""
+
+    root: Path  # the workflow's working directory; sources are shown relative to it
+    figdir: Path
+    sections: list[str] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def rel(self, path: Path) -> str:
+        path = Path(path)
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def table(
+        self,
+        frame: pd.DataFrame,
+        source: Path,
+        caption: str = "",
+        max_rows: int | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> str:
+        """An HTML table of ``frame`` (read from ``source``), numbers formatted by :func:`fmt`."""
+        shown = frame if columns is None else frame[list(columns)]
+        total = len(shown)
+        if max_rows is not None:
+            shown = shown.head(max_rows)
+        src = self.rel(source)
+        self.sources.append(src)
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+        body = []
+        for _, row in shown.iterrows():
+            cells = "".join(
+                f'<td data-col="{html.escape(str(c))}">{html.escape(fmt(v))}</td>'
+                for c, v in row.items()
+            )
+            body.append(f"<tr>{cells}</tr>")
+        more = f" (first {len(shown)} of {total} rows)" if len(shown) < total else ""
+        cap = f"<caption>{html.escape(caption)}{more} <code>{html.escape(src)}</code></caption>"
+        return (
+            f'<table data-source="{html.escape(src)}">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>"
+        )
+
+    def figure(self, fig, name: str, alt: str) -> str:
+        """Save ``fig`` as figures/<name>.png and return an <img> embedding it."""
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+        data = buf.getvalue()
+        path = self.figdir / f"{name}.png"
+        with atomic_write(path) as fh:
+            fh.write(data)
+        self.figures.append(path)
+        return self.image(data, alt, name)
+
+    def image(self, data: bytes, alt: str, name: str, mime: str = "image/png") -> str:
+        b64 = base64.b64encode(data).decode("ascii")
+        return (
+            f'<figure><img data-figure="{html.escape(name)}" alt="{html.escape(alt)}" '
+            f'src="data:{mime};base64,{b64}"><figcaption>{html.escape(alt)}</figcaption></figure>'
+        )
+
+    def section(self, anchor: str, title: str, *parts: str) -> None:
+        body = "\n".join(p for p in parts if p)
+        self.sections.append(
+            f'<section id="{anchor}"><h2>{html.escape(title)}</h2>\n{body}</section>'
+        )
+
+
+def p(text: str) -> str:
+    return f"<p>{text}</p>"
+
+
+def bars(ax, labels, values, color=COLORS[0], horizontal=False, annotate=True):
+    pos = range(len(labels))
+    if horizontal:
+        ax.barh(list(pos), values, color=color)
+        ax.set_yticks(list(pos), labels)
+        ax.invert_yaxis()
+    else:
+        ax.bar(list(pos), values, color=color)
+        ax.set_xticks(list(pos), labels)
+    if annotate:
+        for i, v in zip(pos, values, strict=True):
+            if horizontal:
+                ax.annotate(fmt(v), (v, i), xytext=(3, 0), textcoords="offset points", va="center")
+            else:
+                ax.annotate(fmt(v), (i, v), xytext=(0, 3), textcoords="offset points", ha="center")
+
+
+def grouped_bars(ax, frame: pd.DataFrame, label_col: str, value_cols: Sequence[str]):
+    width = 0.8 / max(1, len(value_cols))
+    x = range(len(frame))
+    for k, col in enumerate(value_cols):
+        ax.bar([i + k * width for i in x], frame[col], width, label=col, color=COLORS[k % 7])
+    ax.set_xticks([i + width * (len(value_cols) - 1) / 2 for i in x], frame[label_col])
+    ax.tick_params(axis="x", rotation=30)
+    ax.legend()
+
+
+# --- sections -------------------------------------------------------------------------------
+
+
+def section_blocks(page: Page, block_io: Path, generate: Path | None) -> None:
+    io_rows = pd.read_csv(block_io)
+    parts = [p("One billion numbers in blocks, saved as <code>.npy</code> and as CSV.")]
+    get = io_rows.set_index(["what", "format"])["value"]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
+    panels = [
+        ("save_seconds_per_block", "save time per block (s)"),
+        ("load_peak_tracemalloc", "peak memory of one load (MiB, tracemalloc)"),
+        ("file_bytes_per_block", "file size per block (MiB)"),
+    ]
+    for ax, (what, title) in zip(axes, panels, strict=True):
+        if what in get.index.get_level_values(0):
+            sub = get.loc[what]
+            bars(ax, list(sub.index), list(sub.values), color=[COLORS[0], COLORS[1]][: len(sub)])
+        ax.set_title(title)
+    parts.append(page.figure(fig, "blocks_npy_vs_csv", "npy vs CSV: save time, load memory, size"))
+    parts.append(page.table(io_rows, block_io, "Block I/O measurements"))
+    if generate is not None and Path(generate).exists():
+        gen = pd.read_csv(generate)
+        parts.append(
+            page.table(gen, generate, "Generating every block: this workflow vs multiprocessing")
+        )
+    page.section("blocks", "1 billion numbers: npy vs CSV", *parts)
+
+
+def rule_of_benchmark(path: Path, benchmarks: Path) -> str:
+    """benchmarks/<rule>.tsv or benchmarks/<rule>/<wildcards>.tsv -> <rule>."""
+    return Path(path).relative_to(benchmarks).with_suffix("").parts[0]
+
+
+def section_run(page: Page, config: dict, benchmarks: Path, cores: int, started: str) -> None:
+    import yaml
+
+    rows = []
+    for path in sorted(Path(benchmarks).rglob("*.tsv")):
+        rule = rule_of_benchmark(path, benchmarks)
+        frame = pd.read_csv(path, sep="\t")
+        rows.append({"rule": rule, "file": page.rel(path), "seconds": float(frame["s"].sum())})
+    bench = pd.DataFrame(rows, columns=["rule", "file", "seconds"])
+    per_rule = bench.groupby("rule", as_index=False).agg(
+        jobs=("file", "count"), seconds=("seconds", "sum")
+    )
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    facts = [
+        ("date", started),
+        ("cores", cores),
+        ("python", platform.python_version()),
+        ("machine", f"{platform.system()} {platform.machine()}"),
+        *versions.items(),
+    ]
+    facts_html = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts
+    )
+    parts = [f'<table class="facts">{facts_html}</table>']
+    if len(per_rule):
+        fig, ax = plt.subplots(figsize=(8, 0.35 * len(per_rule) + 1))
+        per_rule = per_rule.sort_values(["seconds", "rule"], ascending=[False, True])
+        bars(ax, list(per_rule["rule"]), list(per_rule["seconds"]), horizontal=True)
+        ax.set_xlabel("wall time summed over the rule's jobs (s, from benchmarks/)")
+        parts.append(page.figure(fig, "run_rule_times", "wall time per rule"))
+        bench_html = "".join(
+            f"<tr><td>{html.escape(r.rule)}</td><td>{r.jobs}</td><td>{fmt(r.seconds)}</td></tr>"
+            for r in per_rule.itertuples()
+        )
+        parts.append(
+            "<table><caption>Wall time per rule (Snakemake <code>benchmark:</code> files)"
+            "</caption><thead><tr><th>rule</th><th>jobs</th><th>seconds</th></tr></thead>"
+            f"<tbody>{bench_html}</tbody></table>"
+        )
+    parts.append(
+        "<details><summary>config used</summary><pre>"
+        + html.escape(yaml.safe_dump(config, sort_keys=False))
+        + "</pre></details>"
+    )
+    page.section("run", "Run facts", *parts)
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+h1 { border-bottom: 2px solid #1f77b4; }
+section { margin: 2em 0; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }
+td:first-child, th:first-child { text-align: left; }
+th { background: #f0f4f8; }
+caption { text-align: left; font-weight: bold; padding: 0.3em 0; }
+figure { margin: 1em 0; }
+img { max-width: 100%; }
+nav a { margin-right: 1em; }
+pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
+.ok { color: #2ca02c; } .bad { color: #d62728; }
+"""
+
+
+def render(page: Page, title: str) -> str:
+    nav = "".join(
+        f'<a href="#{s.split(chr(34))[1]}">{html.escape(s.split("<h2>")[1].split("</h2>")[0])}</a>'
+        for s in page.sections
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><nav>{nav}</nav>\n"
+        + "\n".join(page.sections)
+        + "</body></html>\n"
+    )
+
+
+def write_report(out: Path, page: Page, title: str = "sda: Scalable Data Analytics") -> None:
+    with atomic_write(out, "w", encoding="utf-8") as fh:
+        fh.write(render(page, title))
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+SectionBuilder = Callable[[Page], None]
+
+
+def load_json(path: Path) -> dict:
+    with open(path) as fh:
+        return json.load(fh)
+
+
+def build_report(
+    inputs: dict[str, Path],
+    out: Path,
+    figdir: Path,
+    config: dict,
+    cores: int,
+    root: Path,
+) -> Page:
+    """Build the page from the rule's named inputs and write it (and its figures)."""
+    started = now_iso()
+    figdir.mkdir(parents=True, exist_ok=True)
+    page = Page(root=root, figdir=figdir)
+    section_blocks(page, inputs["block_io"], inputs.get("generate"))
+    section_run(page, config, root / "benchmarks", cores, started)
+    write_report(out, page)
+    return page

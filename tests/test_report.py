@@ -1,0 +1,200 @@
+"""The HTML report: every number equals its source, every figure embedded, a browser renders it."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_snakemake
+
+from sda.report import rule_of_benchmark
+
+VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
+
+
+class ReportParser(HTMLParser):
+    """Collects the tables with a data-source, the embedded images, and checks nesting."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.tables: list[dict] = []  # {"source": str, "header": [...], "rows": [[(col, text)]]}
+        self.images: list[dict] = []
+        self.external: list[str] = []
+        self._cell: list[str] | None = None
+        self._cell_col: str | None = None
+        self._in_head = False
+        self._sourced: list[bool] = []  # one entry per open <table>: has a data-source?
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("src", "href"):
+            if key in a and a[key] and not a[key].startswith(("data:", "#")):
+                self.external.append(a[key])
+        if tag in ("script", "link", "iframe"):
+            self.external.append(tag)
+        if tag == "img":
+            self.images.append(a)
+        if tag not in VOID:
+            self.stack.append(tag)
+        if tag == "table":
+            self._sourced.append("data-source" in a)
+            if "data-source" in a:
+                self.tables.append({"source": a["data-source"], "header": [], "rows": []})
+        elif tag == "thead":
+            self._in_head = True
+        elif tag == "tr" and self._in_sourced() and not self._in_head:
+            self.tables[-1]["rows"].append([])
+        elif tag in ("td", "th"):
+            self._cell, self._cell_col = [], a.get("data-col")
+
+    def _in_sourced(self) -> bool:
+        return bool(self._sourced and self._sourced[-1])
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+        else:
+            self.stack.pop()
+        if tag == "thead":
+            self._in_head = False
+        if tag == "table" and self._sourced:
+            self._sourced.pop()
+        if tag in ("td", "th") and self._cell is not None:
+            text = "".join(self._cell).strip()
+            if self._in_sourced():
+                t = self.tables[-1]
+                if self._in_head and tag == "th":
+                    t["header"].append(text)
+                elif tag == "td" and t["rows"]:
+                    t["rows"][-1].append((self._cell_col, text))
+            self._cell = None
+
+
+@pytest.fixture(scope="module")
+def report(workflow_run) -> tuple[Path, str, ReportParser]:
+    path = workflow_run / "results" / "report" / "report.html"
+    text = path.read_text(encoding="utf-8")
+    parser = ReportParser()
+    parser.feed(text)
+    parser.close()
+    return path, text, parser
+
+
+def _read_source(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".tsv":
+        return pd.read_csv(path, sep="\t", keep_default_na=False)
+    return pd.read_csv(path, keep_default_na=False)
+
+
+def _same(shown: str, value) -> bool:
+    """A shown cell equals the source value (numbers to the 6 significant digits shown)."""
+    try:
+        x = float(shown)
+    except ValueError:
+        return shown == str(value)
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return False
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    y = float(value)
+    if math.isnan(y):
+        return math.isnan(x)
+    return math.isclose(x, y, rel_tol=5e-6, abs_tol=1e-300)
+
+
+def test_report_html_parses_and_is_self_contained(report):
+    _, text, parser = report
+    assert text.startswith("<!DOCTYPE html>")
+    assert parser.errors == []
+    assert parser.stack == []
+    assert parser.external == [], "the report must not fetch anything"
+    sections = [s for s in ("blocks", "run") if f'<section id="{s}">' in text]
+    assert sections == ["blocks", "run"]
+
+
+def test_every_number_shown_equals_its_source(report, workflow_run):
+    _, _, parser = report
+    assert len(parser.tables) >= 2
+    for table in parser.tables:
+        source = _read_source(workflow_run / table["source"])
+        assert table["rows"], table["source"]
+        for i, row in enumerate(table["rows"]):
+            for col, shown in row:
+                value = source[col].iloc[i]
+                assert _same(shown, value), (table["source"], i, col, shown, value)
+
+
+def test_every_figure_is_written_and_embedded(report, workflow_run):
+    _, _, parser = report
+    figdir = workflow_run / "results" / "report" / "figures"
+    pngs = sorted(figdir.glob("*.png"))
+    assert len(pngs) >= 2
+    embedded = {
+        img["data-figure"]: base64.b64decode(img["src"].split(",", 1)[1])
+        for img in parser.images
+        if img.get("src", "").startswith("data:image/png;base64,")
+    }
+    for png in pngs:
+        assert embedded.get(png.stem) == png.read_bytes(), png.name
+        assert mpimg.imread(png).std() > 0.01, f"{png.name} is blank"
+
+
+def test_benchmark_rule_names():
+    b = Path("/w/benchmarks")
+    assert rule_of_benchmark(b / "bench_block_io.tsv", b) == "bench_block_io"
+    assert rule_of_benchmark(b / "generate_blocks" / "00001.tsv", b) == "generate_blocks"
+
+
+def test_report_target_regenerates_the_report_alone(workflow_run):
+    html = workflow_run / "results" / "report" / "report.html"
+    html.unlink()
+    proc = run_snakemake(workflow_run, "report")
+    assert html.is_file()
+    assert "report_html" in proc.stdout + proc.stderr
+    jobs = re.findall(r"^(?:local)?rule (\w+):$", proc.stdout + proc.stderr, re.M)
+    assert jobs == ["report_html", "report"]
+
+
+def test_snakemake_report_builds(workflow_run):
+    out = workflow_run / "results" / "report" / "snakemake_report.zip"
+    run_snakemake(workflow_run, "--report", str(out))
+    assert out.is_file() and out.stat().st_size > 10_000
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (.ci/run installs it)")
+def test_report_renders_in_a_headless_browser(report, tmp_path):
+    path, _, _ = report
+    shot = tmp_path / "report.png"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    cmd += ["--window-size=1200,2000", f"--screenshot={shot}", path.resolve().as_uri()]
+    subprocess.run(cmd, capture_output=True, timeout=120, check=True)
+    pixels = mpimg.imread(shot)[..., :3]
+    assert pixels.shape[:2] == (2000, 1200)
+    # Not blank: many distinct colours (text, bars), and a good share of non-white pixels.
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
+    assert (pixels.mean(axis=2) < 0.9).mean() > 0.02
