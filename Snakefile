@@ -16,6 +16,10 @@ include: "rules/tables.smk"
 include: "rules/report.smk"
 
 
+localrules:
+    all,
+
+
 rule all:
     default_target: True
     input:

@@ -9,6 +9,11 @@ if config["bench"]["generate"]:
 ALL_TARGETS.append("results/report/report.html")
 
 
+localrules:
+    report_html,
+    report,
+
+
 rule report_html:
     input:
         **REPORT_INPUTS,
