@@ -1,1 +1,264 @@
-# Rules of the stores topic (see the README).
+# Array stores (npz, memmap, HDF5, Zarr) of the first stores.n blocks, per-block means from
+# every store with numpy and dask.array, the whole-dataset summary, and their timings.
+from sda.stores import check_stores_config
+
+check_stores_config(config)
+
+STORES = config["stores"]
+STORE_BLOCKS = NPY_BLOCKS[: STORES["n"]]
+
+ALL_TARGETS.extend(
+    [
+        "results/stores/hdf5_listing.tsv",
+        "results/tables/block_means.csv",
+        "results/tables/array_summary.json",
+        "results/bench/stores.csv",
+    ]
+)
+
+
+rule store_npz:
+    input:
+        STORE_BLOCKS,
+    output:
+        "results/stores/{npz}.npz",
+    log:
+        "logs/store_npz/{npz}.log",
+    benchmark:
+        "benchmarks/store_npz/{npz}.tsv"
+    wildcard_constraints:
+        npz="xs|xs_compressed",
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
+    params:
+        shape=BLOCK_SPEC.shape,
+    script:
+        "../scripts/stores_write.py"
+
+
+rule store_memmap:
+    input:
+        STORE_BLOCKS,
+    output:
+        dat="results/stores/random.dat",
+        sidecar="results/stores/random.dat.json",
+    log:
+        "logs/store_memmap.log",
+    benchmark:
+        "benchmarks/store_memmap.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
+    params:
+        shape=BLOCK_SPEC.shape,
+    script:
+        "../scripts/stores_write.py"
+
+
+rule store_hdf5:
+    # One dataset per block, with attributes created, source and checksum.
+    input:
+        STORE_BLOCKS,
+    output:
+        "results/stores/random.hdf5",
+    log:
+        "logs/store_hdf5.log",
+    benchmark:
+        "benchmarks/store_hdf5.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
+    params:
+        shape=BLOCK_SPEC.shape,
+    script:
+        "../scripts/stores_write.py"
+
+
+rule store_hdf5_chunked:
+    # One 3-D dataset, chunks of one block, compression stores.hdf5_compression.
+    input:
+        STORE_BLOCKS,
+    output:
+        "results/stores/random_chunked.hdf5",
+    log:
+        "logs/store_hdf5_chunked.log",
+    benchmark:
+        "benchmarks/store_hdf5_chunked.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=60,
+    params:
+        shape=BLOCK_SPEC.shape,
+        compression=STORES["hdf5_compression"],
+    script:
+        "../scripts/stores_write.py"
+
+
+rule store_zarr:
+    input:
+        STORE_BLOCKS,
+    output:
+        directory("results/stores/random.zarr"),
+    log:
+        "logs/store_zarr.log",
+    benchmark:
+        "benchmarks/store_zarr.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=60,
+    params:
+        shape=BLOCK_SPEC.shape,
+        compression=STORES["zarr_compression"],
+    script:
+        "../scripts/stores_write.py"
+
+
+rule hdf5_listing:
+    input:
+        "results/stores/random.hdf5",
+    output:
+        report(
+            "results/stores/hdf5_listing.tsv",
+            caption="../report/stores/hdf5_listing.rst",
+            category="Stores",
+        ),
+    log:
+        "logs/hdf5_listing.log",
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=5,
+    script:
+        "../scripts/hdf5_listing.py"
+
+
+rule block_means:
+    # Per-block means from every store, with numpy and with dask.array; all must agree.
+    input:
+        npy=STORE_BLOCKS,
+        npz="results/stores/xs.npz",
+        npz_compressed="results/stores/xs_compressed.npz",
+        memmap="results/stores/random.dat",
+        sidecar="results/stores/random.dat.json",
+        hdf5="results/stores/random.hdf5",
+        hdf5_chunked="results/stores/random_chunked.hdf5",
+        zarr="results/stores/random.zarr",
+    output:
+        report(
+            "results/tables/block_means.csv",
+            caption="../report/stores/block_means.rst",
+            category="Stores",
+        ),
+    log:
+        "logs/block_means.log",
+    benchmark:
+        "benchmarks/block_means.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: 2
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        shape=BLOCK_SPEC.shape,
+        scheduler=config["dask"]["scheduler"],
+    script:
+        "../scripts/block_means.py"
+
+
+rule array_summary:
+    # Mean, std, min, max of all blocks.n npy blocks with dask, out of core.
+    input:
+        NPY_BLOCKS,
+    output:
+        report(
+            "results/tables/array_summary.json",
+            caption="../report/stores/array_summary.rst",
+            category="Stores",
+        ),
+    log:
+        "logs/array_summary.log",
+    benchmark:
+        "benchmarks/array_summary.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: 2
+    resources:
+        mem_mb=1024,
+        runtime=30,
+    params:
+        shape=BLOCK_SPEC.shape,
+        scheduler=config["dask"]["scheduler"],
+    script:
+        "../scripts/array_summary.py"
+
+
+rule bench_stores:
+    # Write, warm and cold read+mean, bytes and peak memory of every source, side by side.
+    input:
+        npy=STORE_BLOCKS,
+        npz="results/stores/xs.npz",
+        npz_compressed="results/stores/xs_compressed.npz",
+        memmap="results/stores/random.dat",
+        sidecar="results/stores/random.dat.json",
+        hdf5="results/stores/random.hdf5",
+        hdf5_chunked="results/stores/random_chunked.hdf5",
+        zarr="results/stores/random.zarr",
+    output:
+        report(
+            "results/bench/stores.csv",
+            caption="../report/stores/bench_stores.rst",
+            category="Stores",
+        ),
+    log:
+        "logs/bench_stores.log",
+    benchmark:
+        "benchmarks/bench_stores.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    params:
+        shape=BLOCK_SPEC.shape,
+        scheduler=config["dask"]["scheduler"],
+        hdf5_compression=STORES["hdf5_compression"],
+        zarr_compression=STORES["zarr_compression"],
+        repeats=config["bench"]["repeats"],
+        write_repeats=STORES["write_repeats"],
+    script:
+        "../scripts/bench_stores.py"
+
+
+rule stores_all:
+    # Named target: every output of the stores topic.
+    input:
+        "results/stores/xs.npz",
+        "results/stores/xs_compressed.npz",
+        "results/stores/random.dat",
+        "results/stores/random.hdf5",
+        "results/stores/random_chunked.hdf5",
+        "results/stores/random.zarr",
+        "results/stores/hdf5_listing.tsv",
+        "results/tables/block_means.csv",
+        "results/tables/array_summary.json",
+        "results/bench/stores.csv",

@@ -1,0 +1,13 @@
+"""Rule array_summary: mean, std, min, max over all npy blocks with dask, out of core."""
+
+if __name__ == "__main__":
+    from sda.daskutil import dask_scheduler
+    from sda.logs import setup_logging
+    from sda.stores import array_summary, write_json
+
+    sm = snakemake  # noqa: F821
+    log = setup_logging(sm.log[0])
+    with dask_scheduler(sm.params.scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb):
+        summary = array_summary(list(sm.input), tuple(sm.params.shape))
+    write_json(sm.output[0], summary)
+    log.info("%s", summary)

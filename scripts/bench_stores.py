@@ -1,0 +1,39 @@
+"""Rule bench_stores: write and read+mean timings, bytes and peak memory of every store."""
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    from sda.bench import write_rows
+    from sda.daskutil import dask_scheduler
+    from sda.logs import setup_logging
+    from sda.stores import BENCH_FIELDS, Stores, bench_rows
+
+    sm = snakemake  # noqa: F821
+    log = setup_logging(sm.log[0])
+    inp, out = sm.input, Path(sm.output[0])
+    stores = Stores(
+        npy=tuple(inp.npy),
+        shape=tuple(sm.params.shape),
+        npz=inp.npz,
+        npz_compressed=inp.npz_compressed,
+        memmap=inp.memmap,
+        sidecar=inp.sidecar,
+        hdf5=inp.hdf5,
+        hdf5_chunked=inp.hdf5_chunked,
+        zarr=inp.zarr,
+    )
+    scheduler = sm.params.scheduler
+    with dask_scheduler(scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb):
+        rows = bench_rows(
+            stores,
+            scratch=out.parent / f".{out.name}.scratch",
+            repeats=sm.params.repeats,
+            write_repeats=sm.params.write_repeats,
+            cores=sm.threads,
+            scheduler=scheduler,
+            hdf5_compression=sm.params.hdf5_compression,
+            zarr_compression=sm.params.zarr_compression,
+        )
+    write_rows(out, rows, BENCH_FIELDS)
+    for row in rows:
+        log.info("%s", row)

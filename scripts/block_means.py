@@ -1,0 +1,26 @@
+"""Rule block_means: per-block means from every store, numpy and dask.array; all must agree."""
+
+if __name__ == "__main__":
+    from sda.daskutil import dask_scheduler
+    from sda.logs import setup_logging
+    from sda.stores import Stores, block_means, write_block_means
+
+    sm = snakemake  # noqa: F821
+    log = setup_logging(sm.log[0])
+    inp = sm.input
+    stores = Stores(
+        npy=tuple(inp.npy),
+        shape=tuple(sm.params.shape),
+        npz=inp.npz,
+        npz_compressed=inp.npz_compressed,
+        memmap=inp.memmap,
+        sidecar=inp.sidecar,
+        hdf5=inp.hdf5,
+        hdf5_chunked=inp.hdf5_chunked,
+        zarr=inp.zarr,
+    )
+    scheduler = sm.params.scheduler
+    with dask_scheduler(scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb):
+        means = block_means(stores, scheduler)
+    write_block_means(sm.output[0], stores, means)
+    log.info("%d blocks, %d sources agree: %s", stores.n, len(means), ", ".join(means))

@@ -1,0 +1,815 @@
+"""The same blocks in every array store (npz, raw memmap, HDF5, Zarr), and reading them back.
+
+Writers take the npy block files and write one store each, one block at a time (memory stays at
+about one block whatever the store size), atomically (:func:`sda.io.atomic_path`). Readers check
+what they open against what the config says (shape, dtype, dataset names, the memmap sidecar)
+and raise :class:`sda.io.InputError` naming the file and what differs.
+
+Determinism: for the same config, ``xs.npz``/``xs_compressed.npz`` (zip members carry a fixed
+1980-01-01 timestamp), ``random.dat``, ``random_chunked.hdf5`` and ``random.zarr`` are
+byte-identical. ``random.hdf5`` differs only in its ``created`` attributes, which the issue asks
+for: datasets are created with ``track_times=False`` so HDF5 stores no object timestamps.
+
+Every per-block mean source (numpy and ``dask.array`` over each store) is a function in
+:data:`MEANS`: ``MEANS[source](stores, scheduler)`` returns the per-block means.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import statistics
+import time
+import tracemalloc
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sda.config import ConfigError
+from sda.io import InputError, atomic_path, atomic_write, load_npy, save_npy
+
+log = logging.getLogger(__name__)
+
+DTYPE = np.dtype("float64")
+CHUNKED_DATASET = "x"  # the 3-D dataset in random_chunked.hdf5
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed zip member timestamp: reproducible npz bytes
+HDF5_CHUNK_LIMIT = 2**32  # HDF5 chunks must be smaller than 4 GiB
+NUMPY_SOURCES = ("npy", "npz", "npz_compressed", "memmap", "hdf5", "hdf5_chunked", "zarr")
+DASK_SOURCES = ("dask_npy", "dask_memmap", "dask_hdf5", "dask_hdf5_chunked", "dask_zarr")
+SOURCES = NUMPY_SOURCES + DASK_SOURCES
+BASELINE = "memmap"  # the plain numpy pass, np.memmap block by block
+RATIO_SOURCES = ("dask_memmap", "dask_hdf5_chunked", "dask_zarr")
+RATIO_TARGET = 1.5
+RTOL = 1e-12
+DASK_CHUNK_BYTES = 128 * 2**20  # dask chunks of whole blocks, about this size (100 MB-1 GB)
+
+
+def check_stores_config(config: Mapping) -> None:
+    """Cross-checks of the ``stores`` section; raise ``ConfigError`` naming the key."""
+    blocks, stores = config["blocks"], config["stores"]
+    if stores["n"] > blocks["n"]:
+        raise ConfigError(
+            f"invalid config key stores.n: {stores['n']} is larger than blocks.n={blocks['n']}"
+        )
+    nbytes = blocks["rows"] * blocks["cols"] * DTYPE.itemsize
+    if nbytes >= HDF5_CHUNK_LIMIT:
+        raise ConfigError(
+            f"invalid config key blocks.rows: a block of {blocks['rows']}x{blocks['cols']} "
+            f"float64 is {nbytes} bytes, above HDF5's 4 GiB chunk limit (random_chunked.hdf5)"
+        )
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Where the stores of the first ``len(npy)`` blocks live, and the block shape."""
+
+    npy: tuple[str, ...]
+    shape: tuple[int, int]
+    npz: str
+    npz_compressed: str
+    memmap: str
+    sidecar: str
+    hdf5: str
+    hdf5_chunked: str
+    zarr: str
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def under(cls, directory: str | Path, npy: Sequence[str], shape: Sequence[int]) -> Stores:
+        """The standard names (``xs.npz``, ``random.dat`` ...) inside ``directory``."""
+        d = Path(directory)
+        return cls(
+            npy=tuple(str(f) for f in npy),
+            shape=(int(shape[0]), int(shape[1])),
+            npz=str(d / "xs.npz"),
+            npz_compressed=str(d / "xs_compressed.npz"),
+            memmap=str(d / "random.dat"),
+            sidecar=str(d / "random.dat.json"),
+            hdf5=str(d / "random.hdf5"),
+            hdf5_chunked=str(d / "random_chunked.hdf5"),
+            zarr=str(d / "random.zarr"),
+        )
+
+    @property
+    def n(self) -> int:
+        return len(self.npy)
+
+    @property
+    def full_shape(self) -> tuple[int, int, int]:
+        return (self.n, *self.shape)
+
+    def files(self, source: str) -> list[Path]:
+        """The files a source reads (for eviction from the page cache and bytes on disk)."""
+        kind = source.removeprefix("dask_")
+        if kind == "npy":
+            return [Path(f) for f in self.npy]
+        if kind == "memmap":
+            return [Path(self.memmap), Path(self.sidecar)]
+        if kind == "zarr":
+            files = Path(self.zarr).rglob("*")
+            return sorted(p for p in files if p.is_file() and not p.name.startswith(".snakemake"))
+        return [Path(getattr(self, kind))]
+
+
+def iter_blocks(npy_files: Sequence[str], shape: Sequence[int]) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, block) of each npy file, checked for shape and dtype; errors name the file."""
+    for f in npy_files:
+        yield Path(f).stem, load_npy(f, shape=tuple(shape), dtype=DTYPE)
+
+
+def checksum(block: np.ndarray) -> str:
+    """``sha256:<hex>`` of the block's bytes in C order."""
+    return "sha256:" + hashlib.sha256(np.ascontiguousarray(block).view(np.uint8)).hexdigest()
+
+
+def now_iso() -> str:
+    """The current time in UTC, ISO 8601 to the second (fixed width)."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------------- writers
+
+
+def write_npz(
+    path: str | Path, npy_files: Sequence[str], shape: Sequence[int], compressed: bool = False
+) -> None:
+    """What ``np.savez`` / ``np.savez_compressed`` write (members ``x000000.npy`` …), block by
+    block instead of all blocks in memory, and with a fixed member timestamp."""
+    compression = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
+    with (
+        atomic_path(path) as tmp,
+        zipfile.ZipFile(tmp, "w", compression=compression, allowZip64=True) as zf,
+    ):
+        for name, block in iter_blocks(npy_files, shape):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_DATE)
+            info.compress_type = compression
+            with zf.open(info, "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, block, allow_pickle=False)
+
+
+def memmap_meta(shape: Sequence[int], dtype=DTYPE, order: str = "C") -> dict:
+    """The sidecar of a raw memmap file: all a reader needs, nothing hard-coded."""
+    return {"shape": [int(s) for s in shape], "dtype": np.dtype(dtype).str, "order": order}
+
+
+def write_sidecar(path: str | Path, meta: Mapping) -> None:
+    with atomic_write(path, "w") as fh:
+        json.dump(dict(meta), fh, indent=2, sort_keys=True)
+        fh.write("\n")
+
+
+def create_memmap(path: str | Path, shape: Sequence[int], dtype=DTYPE) -> np.memmap:
+    """A new raw file of ``shape`` mapped for writing. Sizes are Python ints and offsets 64-bit:
+    there is no 2 GB limit on a 64-bit platform (that was 32-bit address space)."""
+    return np.memmap(path, dtype=dtype, mode="w+", shape=tuple(shape), order="C")
+
+
+def write_memmap(
+    path: str | Path, sidecar: str | Path, npy_files: Sequence[str], shape: Sequence[int]
+) -> None:
+    """Blocks into one raw (n, rows, cols) float64 file, plus its JSON sidecar.
+
+    The bytes are exactly those of ``np.memmap(path, mode="w+", shape=(n, rows, cols))`` filled
+    block by block, but written sequentially: filling a mapping keeps every written page in
+    the job's resident memory (max_rss of the whole store), a plain write keeps one block.
+    """
+    full = (len(npy_files), *shape)
+    with atomic_write(path) as fh:
+        for _, block in iter_blocks(npy_files, shape):
+            fh.write(np.ascontiguousarray(block, dtype=DTYPE).data)
+    write_sidecar(sidecar, memmap_meta(full))
+
+
+def write_hdf5(path: str | Path, npy_files: Sequence[str], shape: Sequence[int]) -> None:
+    """One dataset per block (``x000000`` …) with attributes created, source and checksum."""
+    import h5py
+
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        for npy, (name, block) in zip(npy_files, iter_blocks(npy_files, shape), strict=True):
+            ds = f.create_dataset(name, data=block, track_times=False)
+            ds.attrs["created"] = now_iso()
+            ds.attrs["source"] = str(npy)
+            ds.attrs["checksum"] = checksum(block)
+
+
+def hdf5_compression_args(compression: str) -> dict:
+    """h5py ``create_dataset`` keywords for ``stores.hdf5_compression``."""
+    if compression == "none":
+        return {}
+    if compression == "gzip":
+        return {"compression": "gzip", "compression_opts": 4}
+    if compression == "lzf":
+        return {"compression": "lzf"}
+    raise ValueError(f"unknown HDF5 compression {compression!r}: expected none, gzip or lzf")
+
+
+def write_hdf5_chunked(
+    path: str | Path, npy_files: Sequence[str], shape: Sequence[int], compression: str = "none"
+) -> None:
+    """One 3-D dataset ``x`` of (n, rows, cols), stored in chunks of one block."""
+    import h5py
+
+    full = (len(npy_files), *shape)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        ds = f.create_dataset(
+            CHUNKED_DATASET,
+            shape=full,
+            dtype=DTYPE,
+            chunks=(1, *shape),
+            track_times=False,
+            **hdf5_compression_args(compression),
+        )
+        for i, (_, block) in enumerate(iter_blocks(npy_files, shape)):
+            ds[i] = block
+
+
+def zarr_compressors(compression: str):
+    """Zarr v3 ``compressors`` for ``stores.zarr_compression``."""
+    import zarr.codecs
+
+    if compression == "none":
+        return None
+    if compression == "zstd":
+        return zarr.codecs.ZstdCodec(level=3)
+    if compression == "gzip":
+        return zarr.codecs.GzipCodec(level=4)
+    raise ValueError(f"unknown Zarr compression {compression!r}: expected none, zstd or gzip")
+
+
+def write_zarr(
+    path: str | Path, npy_files: Sequence[str], shape: Sequence[int], compression: str = "none"
+) -> None:
+    """The (n, rows, cols) array as a Zarr v3 directory store, chunks of one block.
+
+    The fill value is NaN, so a chunk file lost later reads as NaN (and fails the agreement
+    check of the block means) rather than as plausible zeros.
+    """
+    import zarr
+
+    full = (len(npy_files), *shape)
+    with atomic_path(path) as tmp:
+        z = zarr.create_array(
+            store=str(tmp),
+            shape=full,
+            chunks=(1, *shape),
+            dtype=DTYPE,
+            compressors=zarr_compressors(compression),
+            fill_value=np.nan,
+            zarr_format=3,
+        )
+        for i, (_, block) in enumerate(iter_blocks(npy_files, shape)):
+            z[i] = block
+
+
+def write_store(kind: str, stores: Stores, hdf5_compression: str, zarr_compression: str) -> None:
+    """Write one store of ``stores`` by its kind (a name in :data:`NUMPY_SOURCES`)."""
+    files, shape = stores.npy, stores.shape
+    if kind == "npy":
+        for f in files:
+            save_npy(Path(stores.extra["npy_dir"]) / Path(f).name, load_npy(f, shape, DTYPE))
+    elif kind in ("npz", "npz_compressed"):
+        write_npz(getattr(stores, kind), files, shape, compressed=kind == "npz_compressed")
+    elif kind == "memmap":
+        write_memmap(stores.memmap, stores.sidecar, files, shape)
+    elif kind == "hdf5":
+        write_hdf5(stores.hdf5, files, shape)
+    elif kind == "hdf5_chunked":
+        write_hdf5_chunked(stores.hdf5_chunked, files, shape, hdf5_compression)
+    elif kind == "zarr":
+        write_zarr(stores.zarr, files, shape, zarr_compression)
+    else:
+        raise ValueError(f"unknown store {kind!r}")
+
+
+# ---------------------------------------------------------------------------- readers
+
+
+def _expect(path, what: str, got, want) -> None:
+    if tuple(got) != tuple(want):
+        raise InputError(f"{path}: {what} {tuple(got)} differs from expected {tuple(want)}")
+
+
+def open_npz(path: str | Path, names: Sequence[str], shape: Sequence[int]):
+    """``np.load`` of an npz, checking that every block is there; use as a context manager."""
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing input file") from None
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: not a readable .npz file ({exc})") from None
+    missing = [n for n in names if n not in npz.files]
+    if missing:
+        npz.close()
+        raise InputError(f"{path}: block {missing[0]} missing ({len(missing)} of {len(names)})")
+    return npz
+
+
+def npz_block(npz, path, name: str, shape: Sequence[int]) -> np.ndarray:
+    try:
+        block = npz[name]
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise InputError(f"{path}: block {name} unreadable ({exc})") from None
+    _expect(path, f"block {name} has shape", block.shape, shape)
+    return block
+
+
+def read_sidecar(sidecar: str | Path) -> dict:
+    try:
+        with open(sidecar) as fh:
+            meta = json.load(fh)
+        shape = tuple(int(s) for s in meta["shape"])
+        dtype = np.dtype(meta["dtype"])
+        order = meta.get("order", "C")
+    except FileNotFoundError:
+        raise InputError(f"{sidecar}: missing input file") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"{sidecar}: not a memmap sidecar with shape, dtype, order ({exc})"
+        ) from None
+    if order not in ("C", "F"):
+        raise InputError(f"{sidecar}: order {order!r} is not C or F")
+    return {"shape": shape, "dtype": dtype, "order": order}
+
+
+def open_memmap(
+    path: str | Path, sidecar: str | Path, shape: Sequence[int] | None = None
+) -> np.memmap:
+    """Map a raw file read-only with the shape and dtype its sidecar gives, after checking that
+    the file has exactly that many bytes (and, if given, the expected ``shape``)."""
+    meta = read_sidecar(sidecar)
+    want = math.prod(meta["shape"]) * meta["dtype"].itemsize
+    try:
+        have = os.path.getsize(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing input file") from None
+    if have != want:
+        raise InputError(
+            f"{path}: {have} bytes on disk, but {sidecar} says shape {meta['shape']} "
+            f"{meta['dtype']} = {want} bytes"
+        )
+    if shape is not None:
+        _expect(sidecar, "shape", meta["shape"], shape)
+    if meta["dtype"] != DTYPE:
+        raise InputError(f"{sidecar}: dtype {meta['dtype']} differs from expected {DTYPE}")
+    return np.memmap(path, dtype=meta["dtype"], mode="r", shape=meta["shape"], order=meta["order"])
+
+
+def open_h5(path: str | Path):
+    import h5py
+
+    try:
+        return h5py.File(path, "r")
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing input file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
+
+
+def hdf5_datasets(f, path, names: Sequence[str], shape: Sequence[int]) -> list:
+    """The per-block datasets of ``random.hdf5``, each present and of the block shape."""
+    import h5py
+
+    out = []
+    for name in names:
+        ds = f.get(name)
+        if not isinstance(ds, h5py.Dataset):
+            raise InputError(f"{path}: dataset {name} missing")
+        _expect(path, f"dataset {name} has shape", ds.shape, shape)
+        if ds.dtype != DTYPE:
+            raise InputError(f"{path}: dataset {name} has dtype {ds.dtype}, expected {DTYPE}")
+        out.append(ds)
+    return out
+
+
+def verify_checksum(path, ds, block: np.ndarray) -> None:
+    stored = ds.attrs.get("checksum")
+    if stored is not None and not isinstance(stored, str):
+        stored = stored.decode() if isinstance(stored, bytes) else str(stored)
+    if stored != checksum(block):
+        raise InputError(
+            f"{path}: dataset {ds.name.lstrip('/')}: checksum {stored} differs from its data"
+        )
+
+
+def hdf5_chunked_dataset(f, path, full_shape: Sequence[int]):
+    import h5py
+
+    ds = f.get(CHUNKED_DATASET)
+    if not isinstance(ds, h5py.Dataset):
+        raise InputError(f"{path}: dataset {CHUNKED_DATASET} missing")
+    _expect(path, f"dataset {CHUNKED_DATASET} has shape", ds.shape, full_shape)
+    if ds.dtype != DTYPE:
+        raise InputError(
+            f"{path}: dataset {CHUNKED_DATASET} has dtype {ds.dtype}, expected {DTYPE}"
+        )
+    return ds
+
+
+def open_zarr(path: str | Path, full_shape: Sequence[int]):
+    import zarr
+
+    if not Path(path).is_dir():
+        raise InputError(f"{path}: missing Zarr store")
+    try:
+        z = zarr.open_array(str(path), mode="r")
+    except (FileNotFoundError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: not a readable Zarr array ({exc})") from None
+    _expect(path, "shape", z.shape, full_shape)
+    if z.dtype != DTYPE:
+        raise InputError(f"{path}: dtype {z.dtype} differs from expected {DTYPE}")
+    return z
+
+
+def hdf5_listing(path: str | Path) -> list[dict]:
+    """Like the lesson's ``f.visit(print)``: every dataset's name, shape and created attribute."""
+    import h5py
+
+    rows = []
+    with open_h5(path) as f:
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                created = obj.attrs.get("created", "")
+                if isinstance(created, bytes):
+                    created = created.decode()
+                rows.append(
+                    {"name": name, "shape": "x".join(map(str, obj.shape)), "created": str(created)}
+                )
+
+        f.visititems(visit)
+    return rows
+
+
+def write_listing(path: str | Path, rows: Sequence[dict]) -> None:
+    with atomic_write(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, ["name", "shape", "created"], delimiter="\t")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# ---------------------------------------------------------------------------- dask arrays
+
+
+def dask_npy(npy_files: Sequence[str], shape: Sequence[int]):
+    """(n, rows, cols) dask array, one chunk per npy file, each loaded (and checked) in its task.
+
+    Out of core: a chunk is read when a task needs it and freed after its reductions.
+    """
+    import dask
+    import dask.array as da
+
+    load = dask.delayed(load_npy, pure=True)
+    parts = [
+        da.from_delayed(load(str(f), tuple(shape), DTYPE.str), shape=tuple(shape), dtype=DTYPE)
+        for f in npy_files
+    ]
+    return da.stack(parts)
+
+
+class MemmapView:
+    """What ``da.from_array`` gets instead of the ``np.memmap`` itself.
+
+    dask 2026.8's ``from_array`` copies every array-like that has a ``.copy()`` method
+    (``x = x.copy()`` in dask/array/core.py): given a ``np.memmap`` it reads the whole store into
+    memory (764 MiB traced for an 800 MB store). This view has only shape, dtype, ndim and
+    ``__getitem__``; it maps the file on first use in each process and pickles as its path, so
+    the graph works with every scheduler and stays out of core.
+    """
+
+    def __init__(self, path: str | Path, shape: Sequence[int], dtype=DTYPE, order: str = "C"):
+        self.path, self.shape, self.dtype = str(path), tuple(shape), np.dtype(dtype)
+        self.order, self.ndim, self._mm = order, len(self.shape), None
+
+    def __getitem__(self, index):
+        if self._mm is None:
+            self._mm = np.memmap(self.path, self.dtype, "r", shape=self.shape, order=self.order)
+        return self._mm[index]
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_mm": None}
+
+
+def chunk_blocks(shape: Sequence[int], target: int = DASK_CHUNK_BYTES) -> int:
+    """Blocks per dask chunk: as many whole blocks (storage chunks) as fit in ``target`` bytes."""
+    return max(1, target // (math.prod(shape[1:]) * DTYPE.itemsize))
+
+
+def dask_memmap(mm: np.memmap):
+    """``da.from_array(..., name=False)`` over the memmap (no hashing, no copy: see
+    :class:`MemmapView`), chunks of whole blocks, about :data:`DASK_CHUNK_BYTES` each."""
+    import dask.array as da
+
+    order = "F" if mm.flags.f_contiguous and not mm.flags.c_contiguous else "C"
+    view = MemmapView(mm.filename, mm.shape, mm.dtype, order)
+    return da.from_array(view, chunks=(chunk_blocks(mm.shape), *mm.shape[1:]), name=False)
+
+
+def dask_hdf5(datasets: Sequence):
+    """The lesson's ``da.concatenate`` of one ``from_array`` per HDF5 dataset (3-D here)."""
+    import dask.array as da
+
+    return da.concatenate([da.from_array(ds, chunks=ds.shape, name=False)[None] for ds in datasets])
+
+
+def dask_hdf5_chunked(ds):
+    """``da.from_array`` over the chunked dataset; a dask chunk is a run of whole HDF5 chunks."""
+    import dask.array as da
+
+    return da.from_array(ds, chunks=(chunk_blocks(ds.shape), *ds.shape[1:]), name=False)
+
+
+def dask_zarr(path: str | Path, shape: Sequence[int]):
+    """``da.from_zarr``; a dask chunk is a run of whole Zarr chunks (blocks)."""
+    import dask.array as da
+
+    return da.from_zarr(str(path), chunks=(chunk_blocks(shape), *shape[1:]))
+
+
+def handle_scheduler(spec: str) -> str:
+    """Scheduler for graphs holding open h5py handles: these do not pickle, so they run on
+    local threads (h5py releases the GIL for I/O) unless ``sync`` is asked."""
+    return spec if spec in ("threads", "sync") else "threads"
+
+
+# ---------------------------------------------------------------------------- means
+
+
+def block_mean_means(arr) -> np.ndarray:
+    return np.asarray(arr.mean(axis=(1, 2)).compute(), dtype=np.float64)
+
+
+def _means_npy(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    return np.array([b.mean() for _, b in iter_blocks(s.npy, s.shape)])
+
+
+def _names(s: Stores) -> list[str]:
+    return [Path(f).stem for f in s.npy]
+
+
+def _npz(kind: str) -> Callable:
+    def means(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+        path = getattr(s, kind)
+        with open_npz(path, _names(s), s.shape) as npz:
+            return np.array([npz_block(npz, path, n, s.shape).mean() for n in _names(s)])
+
+    return means
+
+
+def _means_memmap(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    """The baseline: a plain numpy pass over the memmap, block by block."""
+    mm = open_memmap(s.memmap, s.sidecar, s.full_shape)
+    return np.array([mm[i].mean() for i in range(s.n)])
+
+
+def _means_hdf5(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    with open_h5(s.hdf5) as f:
+        out = []
+        for ds in hdf5_datasets(f, s.hdf5, _names(s), s.shape):
+            block = ds[...]
+            if verify:
+                verify_checksum(s.hdf5, ds, block)
+            out.append(block.mean())
+        return np.array(out)
+
+
+def _means_hdf5_chunked(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    with open_h5(s.hdf5_chunked) as f:
+        ds = hdf5_chunked_dataset(f, s.hdf5_chunked, s.full_shape)
+        return np.array([ds[i].mean() for i in range(s.n)])
+
+
+def _means_zarr(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    z = open_zarr(s.zarr, s.full_shape)
+    return np.array([z[i].mean() for i in range(s.n)])
+
+
+def _means_dask_npy(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    return block_mean_means(dask_npy(s.npy, s.shape))
+
+
+def _means_dask_memmap(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    return block_mean_means(dask_memmap(open_memmap(s.memmap, s.sidecar, s.full_shape)))
+
+
+def _means_dask_hdf5(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    with open_h5(s.hdf5) as f:
+        arr = dask_hdf5(hdf5_datasets(f, s.hdf5, _names(s), s.shape)).mean(axis=(1, 2))
+        return np.asarray(arr.compute(scheduler=handle_scheduler(scheduler)))
+
+
+def _means_dask_hdf5_chunked(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    with open_h5(s.hdf5_chunked) as f:
+        ds = hdf5_chunked_dataset(f, s.hdf5_chunked, s.full_shape)
+        arr = dask_hdf5_chunked(ds).mean(axis=(1, 2))
+        return np.asarray(arr.compute(scheduler=handle_scheduler(scheduler)))
+
+
+def _means_dask_zarr(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    open_zarr(s.zarr, s.full_shape)
+    return block_mean_means(dask_zarr(s.zarr, s.full_shape))
+
+
+MEANS: dict[str, Callable[[Stores, str, bool], np.ndarray]] = {
+    "npy": _means_npy,
+    "npz": _npz("npz"),
+    "npz_compressed": _npz("npz_compressed"),
+    "memmap": _means_memmap,
+    "hdf5": _means_hdf5,
+    "hdf5_chunked": _means_hdf5_chunked,
+    "zarr": _means_zarr,
+    "dask_npy": _means_dask_npy,
+    "dask_memmap": _means_dask_memmap,
+    "dask_hdf5": _means_dask_hdf5,
+    "dask_hdf5_chunked": _means_dask_hdf5_chunked,
+    "dask_zarr": _means_dask_zarr,
+}
+assert tuple(MEANS) == SOURCES
+
+
+def block_means(stores: Stores, scheduler: str = "threads") -> dict[str, np.ndarray]:
+    """Per-block means from every source; checks that all agree with the npy blocks to
+    :data:`RTOL` relative, else raises ``InputError`` naming the store and the block."""
+    means = {source: MEANS[source](stores, scheduler, True) for source in SOURCES}
+    ref = means["npy"]
+    for source, values in means.items():
+        bad = ~np.isclose(values, ref, rtol=RTOL, atol=0.0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            kind = source.removeprefix("dask_")
+            where = stores.npy[i] if kind == "npy" else getattr(stores, kind)
+            raise InputError(
+                f"{where}: block {_names(stores)[i]} mean {float(values[i])!r} from {source} "
+                f"differs from the npy block's {float(ref[i])!r} (more than {RTOL:g} relative)"
+            )
+    return means
+
+
+def write_block_means(path: str | Path, stores: Stores, means: Mapping[str, np.ndarray]) -> None:
+    """One row per block, one column per source; floats written with ``repr`` (round-trip)."""
+    with atomic_write(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["block", *means])
+        for i, name in enumerate(_names(stores)):
+            writer.writerow([name, *(repr(float(v[i])) for v in means.values())])
+
+
+# ---------------------------------------------------------------------------- summary
+
+
+def array_summary(npy_files: Sequence[str], shape: Sequence[int]) -> dict:
+    """Mean, std (ddof 0), min and max over all blocks with dask, out of core, in one pass
+    (one ``dask.compute`` so the four reductions share each chunk's read)."""
+    import dask
+
+    x = dask_npy(npy_files, shape)
+    mean, std, lo, hi = dask.compute(x.mean(), x.std(), x.min(), x.max())
+    return {
+        "blocks": len(npy_files),
+        "block_shape": [int(s) for s in shape],
+        "count": int(x.size),
+        "bytes": int(x.nbytes),
+        "mean": float(mean),
+        "std": float(std),
+        "ddof": 0,
+        "min": float(lo),
+        "max": float(hi),
+    }
+
+
+def write_json(path: str | Path, data: Mapping) -> None:
+    with atomic_write(path, "w") as fh:
+        json.dump(dict(data), fh, indent=2, sort_keys=True)
+        fh.write("\n")
+
+
+# ---------------------------------------------------------------------------- benchmark
+
+
+def evict(paths: Sequence[Path]) -> bool:
+    """Drop the files' pages from the page cache (``POSIX_FADV_DONTNEED``) so that the next
+    read comes from disk; False where the platform cannot."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    for p in paths:
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            with contextlib.suppress(OSError):
+                os.fsync(fd)  # only clean pages can be dropped
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    return True
+
+
+def disk_bytes(paths: Sequence[Path]) -> int:
+    """Bytes allocated on disk (``st_blocks`` x 512), summed."""
+    return sum(p.stat().st_blocks * 512 for p in paths)
+
+
+def _seconds(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def traced_peak_mib(fn: Callable[[], object]) -> float:
+    """Peak of traced allocations (numpy buffers included) during one call, in MiB. Pages of a
+    memory-mapped file are page cache, not allocations, and do not count."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+BENCH_FIELDS = [
+    "source", "store", "write_s", "read_mean_warm_s", "read_mean_cold_s", "per_block_warm_s",
+    "bytes_on_disk", "peak_mib", "ratio_warm_vs_numpy_memmap", "ratio_warm_vs_numpy_same_store",
+    "target", "blocks",
+    "block_shape", "repeats", "write_repeats", "cores",
+]  # fmt: skip
+
+
+def bench_rows(
+    stores: Stores,
+    scratch: str | Path,
+    repeats: int,
+    cores: int,
+    scheduler: str,
+    hdf5_compression: str,
+    zarr_compression: str,
+    write_repeats: int = 1,
+) -> list[dict]:
+    """Write time, warm and cold read+mean time, bytes on disk and peak memory of every source.
+
+    Writes go to ``scratch`` (the stores' writers on the same npy blocks, ``write_repeats``
+    times each, the npy loads from a warm cache included). Reads use the
+    workflow's stores: one warm-up pass each, then ``repeats`` rounds that visit every source in
+    turn (side by side, so drift hits all alike); in each round a source is first evicted from
+    the page cache and read cold, then read again warm. Medians are reported.
+    """
+    scratch = Path(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    (scratch / "npy").mkdir(exist_ok=True)
+    target = Stores.under(scratch, stores.npy, stores.shape)
+    target.extra["npy_dir"] = str(scratch / "npy")
+    write_s = {}
+    for kind in NUMPY_SOURCES:
+        times = [
+            _seconds(lambda k=kind: write_store(k, target, hdf5_compression, zarr_compression))
+            for _ in range(write_repeats)
+        ]
+        write_s[kind] = statistics.median(times)
+        log.info("write %s: %s s", kind, times)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+    for source in SOURCES:  # warm up, and fail early on a bad store
+        MEANS[source](stores, scheduler, False)
+    warm = {s: [] for s in SOURCES}
+    cold = {s: [] for s in SOURCES}
+    for _ in range(repeats):
+        for source in SOURCES:
+            fn = MEANS[source]
+            if evict(stores.files(source)):
+                cold[source].append(_seconds(lambda f=fn: f(stores, scheduler, False)))
+            warm[source].append(_seconds(lambda f=fn: f(stores, scheduler, False)))
+    peaks = {s: traced_peak_mib(lambda f=MEANS[s]: f(stores, scheduler, False)) for s in SOURCES}
+    base = statistics.median(warm[BASELINE])
+    rows = []
+    for source in SOURCES:
+        kind = source.removeprefix("dask_")
+        w = statistics.median(warm[source])
+        rows.append(
+            {
+                "source": source,
+                "store": kind,
+                "write_s": f"{write_s[kind]:.6g}" if source in write_s else "",
+                "read_mean_warm_s": f"{w:.6g}",
+                "read_mean_cold_s": f"{statistics.median(cold[source]):.6g}"
+                if cold[source]
+                else "",
+                "per_block_warm_s": f"{w / stores.n:.6g}",
+                "bytes_on_disk": disk_bytes(stores.files(source)),
+                "peak_mib": f"{peaks[source]:.4g}",
+                "ratio_warm_vs_numpy_memmap": f"{w / base:.4g}",
+                "ratio_warm_vs_numpy_same_store": f"{w / statistics.median(warm[kind]):.4g}",
+                "target": f"<={RATIO_TARGET:g}" if source in RATIO_SOURCES else "",
+                "blocks": stores.n,
+                "block_shape": "x".join(map(str, stores.shape)),
+                "repeats": repeats,
+                "write_repeats": write_repeats,
+                "cores": cores,
+            }
+        )
+    return rows

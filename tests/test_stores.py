@@ -1,0 +1,280 @@
+"""Unit tests of the store writers and readers, the means and the summary, without Snakemake."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import h5py
+import numpy as np
+import pytest
+import zarr
+
+from sda.blocks import BlockSpec, write_block
+from sda.config import ConfigError
+from sda.io import InputError
+from sda.stores import (
+    SOURCES,
+    Stores,
+    array_summary,
+    block_means,
+    check_stores_config,
+    create_memmap,
+    dask_memmap,
+    evict,
+    hdf5_listing,
+    memmap_meta,
+    open_memmap,
+    traced_peak_mib,
+    write_block_means,
+    write_hdf5,
+    write_hdf5_chunked,
+    write_memmap,
+    write_npz,
+    write_sidecar,
+    write_store,
+    write_zarr,
+)
+
+SPEC = BlockSpec(rows=12, cols=5, seed=9)
+N = 4
+
+
+@pytest.fixture
+def blocks(tmp_path) -> list[str]:
+    npy = tmp_path / "npy"
+    npy.mkdir()
+    files = [str(npy / f"x{i:06d}.npy") for i in range(N)]
+    for f in files:
+        write_block(f, SPEC)
+    return files
+
+
+def arrays(files) -> np.ndarray:
+    return np.stack([np.load(f) for f in files])
+
+
+@pytest.fixture
+def stores(tmp_path, blocks) -> Stores:
+    s = Stores.under(tmp_path / "stores", blocks, SPEC.shape)
+    for kind in ("npz", "npz_compressed", "memmap", "hdf5", "hdf5_chunked", "zarr"):
+        write_store(kind, s, hdf5_compression="gzip", zarr_compression="zstd")
+    return s
+
+
+def test_npz_is_what_np_savez_writes_and_reproducible(tmp_path, blocks):
+    for compressed in (False, True):
+        ours = tmp_path / f"ours{compressed}.npz"
+        write_npz(ours, blocks, SPEC.shape, compressed=compressed)
+        ref = tmp_path / f"ref{compressed}.npz"
+        save = np.savez_compressed if compressed else np.savez
+        save(ref, **{f"x{i:06d}": np.load(f) for i, f in enumerate(blocks)})
+        with np.load(ours) as a, np.load(ref) as b:
+            assert a.files == b.files == [f"x{i:06d}" for i in range(N)]
+            for name in a.files:
+                np.testing.assert_array_equal(a[name], b[name])
+        with zipfile.ZipFile(ours) as zf, zipfile.ZipFile(ref) as zr:
+            assert [i.compress_type for i in zf.infolist()] == [
+                i.compress_type for i in zr.infolist()
+            ]
+        again = tmp_path / "again.npz"
+        write_npz(again, blocks, SPEC.shape, compressed=compressed)
+        assert again.read_bytes() == ours.read_bytes()
+
+
+def test_memmap_round_trip_and_sidecar(tmp_path, blocks):
+    dat, side = tmp_path / "r.dat", tmp_path / "r.dat.json"
+    write_memmap(dat, side, blocks, SPEC.shape)
+    assert json.loads(side.read_text()) == {"shape": [N, 12, 5], "dtype": "<f8", "order": "C"}
+    assert dat.stat().st_size == N * 12 * 5 * 8
+    raw = np.fromfile(dat, dtype="<f8").reshape(N, 12, 5)  # independent reader
+    np.testing.assert_array_equal(raw, arrays(blocks))
+    np.testing.assert_array_equal(open_memmap(dat, side, (N, 12, 5)), arrays(blocks))
+    ref = np.memmap(tmp_path / "ref.dat", dtype="float64", mode="w+", shape=(N, 12, 5))
+    ref[:] = arrays(blocks)  # the lesson's way of writing it: the same bytes
+    ref.flush()
+    assert (tmp_path / "ref.dat").read_bytes() == dat.read_bytes()
+
+
+def test_memmap_sidecar_disagreeing_with_file_size(tmp_path, blocks):
+    dat, side = tmp_path / "r.dat", tmp_path / "r.dat.json"
+    write_memmap(dat, side, blocks, SPEC.shape)
+    write_sidecar(side, memmap_meta((N + 1, 12, 5)))
+    with pytest.raises(InputError, match=r"r\.dat: 1920 bytes on disk, but .*r\.dat\.json says"):
+        open_memmap(dat, side)
+    write_sidecar(side, memmap_meta((N, 12, 5)))
+    with pytest.raises(InputError, match=r"r\.dat\.json: shape \(4, 12, 5\) differs from expected"):
+        open_memmap(dat, side, (N, 5, 12))
+    side.write_text("{not json")
+    with pytest.raises(InputError, match=r"r\.dat\.json: not a memmap sidecar"):
+        open_memmap(dat, side)
+
+
+def test_memmap_beyond_2_gib(tmp_path):
+    """No 2 GB limit: a sparse file of more than 2**31 bytes maps and reads back at its end."""
+    shape = (2, 16384, 8193)  # 2_147_614_720 bytes > 2**31
+    dat, side = tmp_path / "big.dat", tmp_path / "big.dat.json"
+    mm = create_memmap(dat, shape)
+    mm[-1, -1, -1] = 42.0
+    mm.flush()
+    del mm
+    write_sidecar(side, memmap_meta(shape))
+    assert dat.stat().st_size > 2**31
+    big = open_memmap(dat, side, shape)
+    assert big[-1, -1, -1] == 42.0 and big[0, 0, 0] == 0.0
+    del big
+
+
+def test_hdf5_datasets_attributes_and_listing(tmp_path, blocks):
+    path = tmp_path / "r.hdf5"
+    write_hdf5(path, blocks, SPEC.shape)
+    with h5py.File(path, "r") as f:
+        assert sorted(f) == [f"x{i:06d}" for i in range(N)]
+        for i, f_npy in enumerate(blocks):
+            ds = f[f"x{i:06d}"]
+            np.testing.assert_array_equal(ds[...], np.load(f_npy))
+            assert ds.attrs["source"] == f_npy
+            assert ds.attrs["checksum"].startswith("sha256:")
+            assert ds.attrs["created"].endswith("+00:00")
+    rows = hdf5_listing(path)
+    assert [r["name"] for r in rows] == [f"x{i:06d}" for i in range(N)]
+    assert {r["shape"] for r in rows} == {"12x5"}
+
+
+def test_hdf5_files_differ_only_in_created(tmp_path, blocks):
+    """track_times=False: two writes differ at most in the bytes of the created attributes."""
+    a, b = tmp_path / "a.hdf5", tmp_path / "b.hdf5"
+    write_hdf5(a, blocks, SPEC.shape)
+    with h5py.File(a, "a") as f:
+        for ds in f.values():
+            ds.attrs["created"] = "2000-01-01T00:00:00+00:00"
+    write_hdf5(b, blocks, SPEC.shape)
+    with h5py.File(b, "a") as f:
+        for ds in f.values():
+            ds.attrs["created"] = "2000-01-01T00:00:00+00:00"
+    assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip", "lzf"])
+def test_hdf5_chunked(tmp_path, blocks, compression):
+    path = tmp_path / "c.hdf5"
+    write_hdf5_chunked(path, blocks, SPEC.shape, compression)
+    with h5py.File(path, "r") as f:
+        ds = f["x"]
+        assert ds.shape == (N, 12, 5) and ds.chunks == (1, 12, 5)
+        assert ds.compression == (None if compression == "none" else compression)
+        np.testing.assert_array_equal(ds[...], arrays(blocks))
+    again = tmp_path / "c2.hdf5"
+    write_hdf5_chunked(again, blocks, SPEC.shape, compression)
+    assert again.read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize("compression", ["none", "zstd", "gzip"])
+def test_zarr(tmp_path, blocks, compression):
+    path = tmp_path / "r.zarr"
+    write_zarr(path, blocks, SPEC.shape, compression)
+    z = zarr.open_array(str(path), mode="r")
+    assert z.shape == (N, 12, 5) and z.chunks == (1, 12, 5)
+    np.testing.assert_array_equal(z[...], arrays(blocks))
+    again = tmp_path / "r2.zarr"
+    write_zarr(again, blocks, SPEC.shape, compression)
+    files = sorted(p.relative_to(path) for p in path.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert all((path / f).read_bytes() == (again / f).read_bytes() for f in files)
+
+
+def test_block_means_from_every_source_agree_with_numpy(tmp_path, stores):
+    means = block_means(stores, "threads")
+    assert tuple(means) == SOURCES
+    expected = arrays(stores.npy).reshape(N, -1).mean(axis=1)
+    for source, values in means.items():
+        np.testing.assert_allclose(values, expected, rtol=1e-12, atol=0, err_msg=source)
+    out = tmp_path / "means.csv"
+    write_block_means(out, stores, means)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "block," + ",".join(SOURCES)
+    assert len(lines) == N + 1 and lines[1].startswith("x000000,")
+
+
+@pytest.mark.parametrize("scheduler", ["sync", "processes"])
+def test_block_means_with_other_schedulers(stores, scheduler):
+    import dask
+
+    with dask.config.set(scheduler=scheduler, num_workers=2):
+        means = block_means(stores, scheduler)
+    expected = arrays(stores.npy).reshape(N, -1).mean(axis=1)
+    for source in ("dask_zarr", "dask_memmap", "dask_npy"):
+        np.testing.assert_allclose(means[source], expected, rtol=1e-12, atol=0, err_msg=source)
+
+
+def test_dask_memmap_stays_out_of_core(tmp_path):
+    """from_array must not copy the memmap (dask copies array-likes with a .copy method)."""
+    import dask
+
+    shape = (4, 500, 500)  # 8 MB
+    dat, side = tmp_path / "m.dat", tmp_path / "m.dat.json"
+    mm = create_memmap(dat, shape)
+    mm[:] = np.arange(4.0)[:, None, None]
+    mm.flush()
+    write_sidecar(side, memmap_meta(shape))
+    mm = open_memmap(dat, side, shape)
+    x = dask_memmap(mm)
+    assert x.chunks[1:] == ((500,), (500,))
+    with dask.config.set(scheduler="threads", num_workers=2):
+        peak = traced_peak_mib(lambda: x.mean(axis=(1, 2)).compute())
+        np.testing.assert_array_equal(x.mean(axis=(1, 2)).compute(), [0.0, 1.0, 2.0, 3.0])
+    assert peak < 2.0  # MiB; a copy of the store would be 7.6
+
+
+def test_hdf5_missing_dataset_names_file_and_dataset(stores):
+    with h5py.File(stores.hdf5, "a") as f:
+        del f["x000002"]
+    with pytest.raises(InputError, match=r"random\.hdf5: dataset x000002 missing"):
+        block_means(stores)
+
+
+def test_hdf5_checksum_mismatch(stores):
+    with h5py.File(stores.hdf5, "a") as f:
+        f["x000001"][0, 0] = 0.0
+    with pytest.raises(InputError, match=r"random\.hdf5: dataset x000001: checksum sha256:"):
+        block_means(stores)
+
+
+def test_zarr_lost_chunk_is_caught(stores):
+    (stores.files("zarr")[0]).unlink()  # c/0/0/0: block 0's chunk
+    with pytest.raises(InputError, match=r"random\.zarr.*block x000000 mean nan from zarr"):
+        block_means(stores)
+
+
+def test_block_of_wrong_shape_fails_writer_and_leaves_nothing(tmp_path, blocks):
+    np.save(blocks[2], np.zeros((11, 5)))
+    s = Stores.under(tmp_path / "out", blocks, SPEC.shape)
+    for kind in ("npz", "memmap", "hdf5", "hdf5_chunked", "zarr"):
+        with pytest.raises(InputError, match=r"x000002\.npy: shape \(11, 5\) differs"):
+            write_store(kind, s, "none", "none")
+    assert list((tmp_path / "out").iterdir()) == []  # no store, no temp file
+
+
+def test_array_summary_matches_numpy(blocks):
+    import dask
+
+    with dask.config.set(scheduler="threads", num_workers=2):
+        got = array_summary(blocks, SPEC.shape)
+    x = arrays(blocks)
+    assert got["count"] == x.size and got["blocks"] == N and got["ddof"] == 0
+    assert got["mean"] == pytest.approx(x.mean(), rel=1e-12)
+    assert got["std"] == pytest.approx(x.std(), rel=1e-12)
+    assert (got["min"], got["max"]) == (x.min(), x.max())
+
+
+def test_evict_runs_on_store_files(stores):
+    assert evict(stores.files("zarr") + stores.files("memmap")) in (True, False)
+
+
+def test_check_stores_config():
+    ok = {"blocks": {"n": 10, "rows": 3, "cols": 3}, "stores": {"n": 10}}
+    check_stores_config(ok)
+    with pytest.raises(ConfigError, match="stores.n: 11 is larger than blocks.n=10"):
+        check_stores_config({**ok, "stores": {"n": 11}})
+    with pytest.raises(ConfigError, match="4 GiB chunk limit"):
+        check_stores_config({**ok, "blocks": {"n": 10, "rows": 2**16, "cols": 2**13}})

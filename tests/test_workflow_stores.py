@@ -1,0 +1,219 @@
+"""Integration: the array stores and their analytics, run by real Snakemake on config/test.yaml.
+
+Every value is checked against numpy on blocks generated here independently of sda.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import re
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+import zarr
+
+from conftest import copy_workflow, run_snakemake
+
+SOURCES = [
+    "npy", "npz", "npz_compressed", "memmap", "hdf5", "hdf5_chunked", "zarr",
+    "dask_npy", "dask_memmap", "dask_hdf5", "dask_hdf5_chunked", "dask_zarr",
+]  # fmt: skip
+STORE_FILES = [
+    "results/stores/xs.npz",
+    "results/stores/xs_compressed.npz",
+    "results/stores/random.dat",
+    "results/stores/random.dat.json",
+    "results/stores/random_chunked.hdf5",
+]
+
+
+def expected_blocks(cfg: dict, n: int) -> np.ndarray:
+    """The first n blocks, from numpy's documented seeding only."""
+    b = cfg["blocks"]
+    return np.stack(
+        [
+            np.random.Generator(np.random.PCG64(np.random.SeedSequence([b["seed"], i]))).normal(
+                b["mean"], b["sd"], size=(b["rows"], b["cols"])
+            )
+            for i in range(n)
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def stores_run(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("stores") / "wf")
+    run_snakemake(workdir, "stores_all")
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def data(test_config):
+    return expected_blocks(test_config, test_config["stores"]["n"])
+
+
+def test_every_store_holds_the_blocks(stores_run, test_config, data):
+    n = test_config["stores"]["n"]
+    names = [f"x{i:06d}" for i in range(n)]
+    res = stores_run / "results/stores"
+    for npz in ("xs.npz", "xs_compressed.npz"):
+        with np.load(res / npz) as z:
+            assert z.files == names
+            np.testing.assert_array_equal(np.stack([z[k] for k in names]), data)
+    side = json.loads((res / "random.dat.json").read_text())
+    assert side == {"shape": list(data.shape), "dtype": "<f8", "order": "C"}
+    raw = np.fromfile(res / "random.dat", dtype="<f8").reshape(side["shape"])
+    np.testing.assert_array_equal(raw, data)
+    with h5py.File(res / "random.hdf5", "r") as f:
+        assert sorted(f) == names
+        for i, name in enumerate(names):
+            np.testing.assert_array_equal(f[name][...], data[i])
+            assert f[name].attrs["source"] == f"results/blocks/npy/{name}.npy"
+    with h5py.File(res / "random_chunked.hdf5", "r") as f:
+        ds = f["x"]
+        assert ds.chunks == (1, *data.shape[1:])
+        assert ds.compression == test_config["stores"]["hdf5_compression"]
+        np.testing.assert_array_equal(ds[...], data)
+    z = zarr.open_array(str(res / "random.zarr"), mode="r")
+    assert z.chunks == (1, *data.shape[1:])
+    np.testing.assert_array_equal(z[...], data)
+
+
+def test_hdf5_listing(stores_run, test_config, data):
+    with open(stores_run / "results/stores/hdf5_listing.tsv") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert [r["name"] for r in rows] == [f"x{i:06d}" for i in range(len(data))]
+    assert {r["shape"] for r in rows} == {f"{data.shape[1]}x{data.shape[2]}"}
+    for r in rows:
+        assert datetime.datetime.fromisoformat(r["created"]).tzinfo is not None
+
+
+def test_block_means_of_every_source(stores_run, data):
+    with open(stores_run / "results/tables/block_means.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["block", *SOURCES]
+    assert [r["block"] for r in rows] == [f"x{i:06d}" for i in range(len(data))]
+    expected = data.reshape(len(data), -1).mean(axis=1)
+    for source in SOURCES:
+        got = np.array([float(r[source]) for r in rows])
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, err_msg=source)
+
+
+def test_array_summary_over_all_blocks(stores_run, test_config):
+    got = json.loads((stores_run / "results/tables/array_summary.json").read_text())
+    x = expected_blocks(test_config, test_config["blocks"]["n"])
+    assert got["blocks"] == test_config["blocks"]["n"] and got["count"] == x.size
+    assert got["mean"] == pytest.approx(x.mean(), rel=1e-12)
+    assert got["std"] == pytest.approx(x.std(), rel=1e-12)
+    assert (got["min"], got["max"]) == (x.min(), x.max())
+    bench = (stores_run / "benchmarks/array_summary.tsv").read_text().splitlines()
+    assert "max_rss" in bench[0]
+
+
+def test_bench_stores(stores_run, test_config):
+    with open(stores_run / "results/bench/stores.csv") as fh:
+        rows = {r["source"]: r for r in csv.DictReader(fh)}
+    assert list(rows) == SOURCES
+    base = float(rows["memmap"]["read_mean_warm_s"])
+    for source, r in rows.items():
+        warm = float(r["read_mean_warm_s"])
+        assert warm > 0 and int(r["bytes_on_disk"]) > 0 and float(r["peak_mib"]) > 0
+        assert float(r["ratio_warm_vs_numpy_memmap"]) == pytest.approx(warm / base, rel=1e-3)
+        same = float(rows[r["store"]]["read_mean_warm_s"])
+        assert float(r["ratio_warm_vs_numpy_same_store"]) == pytest.approx(warm / same, rel=1e-3)
+        assert r["blocks"] == str(test_config["stores"]["n"]) and r["cores"] == "2"
+        assert (r["write_s"] != "") == (not source.startswith("dask_"))
+    assert {s for s, r in rows.items() if r["target"]} == {
+        "dask_memmap",
+        "dask_hdf5_chunked",
+        "dask_zarr",
+    }
+
+
+def test_same_config_same_bytes_whatever_cores(stores_run, tmp_path):
+    """One core instead of two: identical stores (random.hdf5: identical data, only the
+    created attributes may differ) and identical tables."""
+    other = copy_workflow(tmp_path / "wf1")
+    targets = [*STORE_FILES, "results/stores/random.hdf5", "results/stores/random.zarr"]
+    targets += ["results/tables/block_means.csv", "results/tables/array_summary.json"]
+    run_snakemake(other, *targets, cores=1)
+    for f in [*STORE_FILES, "results/tables/block_means.csv", "results/tables/array_summary.json"]:
+        assert (other / f).read_bytes() == (stores_run / f).read_bytes(), f
+    za, zb = stores_run / "results/stores/random.zarr", other / "results/stores/random.zarr"
+    files = sorted(p.relative_to(za) for p in za.rglob("*") if p.is_file())
+    files = [f for f in files if not f.name.startswith(".snakemake")]
+    assert files and all((za / f).read_bytes() == (zb / f).read_bytes() for f in files)
+    ha, hb = stores_run / "results/stores/random.hdf5", other / "results/stores/random.hdf5"
+    assert ha.stat().st_size == hb.stat().st_size
+    with h5py.File(ha, "r") as fa, h5py.File(hb, "r") as fb:
+        for name in fa:
+            assert fa[name][...].tobytes() == fb[name][...].tobytes()
+            assert fa[name].attrs["checksum"] == fb[name].attrs["checksum"]
+
+
+@pytest.fixture
+def broken_copy(stores_run, tmp_path):
+    """A copy of the finished run (outputs and Snakemake's metadata) to break."""
+    dest = tmp_path / "broken"
+    shutil.copytree(stores_run, dest, symlinks=True)
+    return dest
+
+
+def _fails(workdir, target, message):
+    proc = run_snakemake(workdir, target, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert re.search(message, out), out
+    assert not (workdir / target).exists()
+    assert not list((workdir / target).parent.glob(".*.tmp*"))  # no temp file left
+
+
+def test_sidecar_disagreeing_with_file_size(broken_copy):
+    dat = broken_copy / "results/stores/random.dat"
+    dat.write_bytes(dat.read_bytes()[:-8])
+    _fails(
+        broken_copy,
+        "results/tables/block_means.csv",
+        r"results/stores/random\.dat: \d+ bytes on disk, but results/stores/random\.dat\.json "
+        r"says shape \(6, 30, 8\)",
+    )
+
+
+def test_hdf5_missing_dataset(broken_copy):
+    with h5py.File(broken_copy / "results/stores/random.hdf5", "a") as f:
+        del f["x000003"]
+    _fails(
+        broken_copy,
+        "results/tables/block_means.csv",
+        r"results/stores/random\.hdf5: dataset x000003 missing",
+    )
+
+
+def test_block_of_wrong_shape(broken_copy, test_config):
+    b = test_config["blocks"]
+    np.save(broken_copy / "results/blocks/npy/x000001.npy", np.zeros((b["rows"] - 1, b["cols"])))
+    _fails(
+        broken_copy,
+        "results/stores/random_chunked.hdf5",
+        rf"results/blocks/npy/x000001\.npy: shape \({b['rows'] - 1}, {b['cols']}\) differs",
+    )
+
+
+@pytest.mark.parametrize(
+    "stores_yaml, key",
+    [("n: 21", "stores.n"), ("hdf5_compression: bzip2", "stores.hdf5_compression")],
+)
+def test_invalid_stores_config(workflow_copy, stores_yaml, key):
+    bad = workflow_copy / "bad.yaml"
+    bad.write_text(f"stores:\n  {stores_yaml}\n")
+    proc = run_snakemake(
+        workflow_copy, "stores_all", configfile=["config/test.yaml", "bad.yaml"], check=False
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert re.search(rf"invalid config key {re.escape(key)}\b", out), out
+    assert not (workflow_copy / "results").exists()
