@@ -1,1 +1,260 @@
-# Rules of the text topic (see the README).
+# Word frequencies over Wikipedia: the corpus, the lesson's bag and delayed word counts,
+# the task graph, and the benchmarks (see docs/text.md).
+import glob
+import os
+
+from sda.text import check_text_config
+from sda.wiki import file_names
+
+check_text_config(config)
+
+WIKI = config["wiki"]
+TEXT = config["text"]
+if WIKI["source"] == "local":
+    WIKI_FILES = sorted(f for f in glob.glob(WIKI["glob"]) if os.path.isfile(f))
+else:
+    WIKI_FILES = expand(
+        "resources/wiki/{source}/{name}",
+        source=WIKI["source"],
+        name=file_names(WIKI["files"]),
+    )
+TEXT_PARAMS = dict(
+    errors=WIKI["encoding_errors"],
+    scheduler=TEXT["scheduler"],
+    partitions=TEXT["partitions"],
+    files_per_task=TEXT["files_per_task"],
+)
+
+ALL_TARGETS.extend(
+    [
+        "results/text/top10.csv",
+        "results/text/frequencies.parquet",
+        "results/text/top5_clean.csv",
+        "results/text/sample5.csv",
+        "results/text/delayed_top5.csv",
+        "results/text/graph.png",
+        "results/text/graph.svg",
+    ]
+    + (["results/bench/text_schedulers.csv"] if TEXT["bench_schedulers"] else [])
+    + (["results/bench/text.csv"] if TEXT["bench"] else [])
+)
+
+
+rule wiki_synthetic:
+    # A deterministic corpus in WikiExtractor's layout: file i depends on (seed, i) only.
+    output:
+        expand(
+            "resources/wiki/synthetic/{name}",
+            name=file_names(WIKI["files"]),
+        ),
+    log:
+        "logs/wiki_synthetic.log",
+    benchmark:
+        "benchmarks/wiki_synthetic.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=20,
+    params:
+        file_bytes=WIKI["file_bytes"],
+        seed=WIKI["seed"],
+    script:
+        "../scripts/wiki_synthetic.py"
+
+
+rule wiki_fetch:
+    output:
+        "resources/wiki/dump.xml.bz2",
+    log:
+        "logs/wiki_fetch.log",
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=120,
+    params:
+        url=WIKI["url"],
+    script:
+        "../scripts/wiki_fetch.py"
+
+
+rule wiki_extract:
+    input:
+        "resources/wiki/dump.xml.bz2",
+    output:
+        expand(
+            "resources/wiki/download/{name}",
+            name=file_names(WIKI["files"]),
+        ),
+    log:
+        "logs/wiki_extract.log",
+    benchmark:
+        "benchmarks/wiki_extract.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    script:
+        "../scripts/wiki_extract.py"
+
+
+rule text_counts:
+    # The raw top-10 and the full cleaned table in one dask.compute (bag of files).
+    input:
+        WIKI_FILES,
+    output:
+        top10=report(
+            "results/text/top10.csv",
+            caption="../report/text/top10.rst",
+            category="Text",
+        ),
+        frequencies="results/text/frequencies.parquet",
+        top5=report(
+            "results/text/top5_clean.csv",
+            caption="../report/text/top5_clean.rst",
+            category="Text",
+        ),
+    log:
+        "logs/text_counts.log",
+    benchmark:
+        "benchmarks/text_counts.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        **TEXT_PARAMS,
+    script:
+        "../scripts/text_counts.py"
+
+
+rule text_sample:
+    # The lesson's take(5) of the cleaned words.
+    input:
+        WIKI_FILES,
+    output:
+        "results/text/sample5.csv",
+    log:
+        "logs/text_sample.log",
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
+    params:
+        errors=WIKI["encoding_errors"],
+    script:
+        "../scripts/text_sample.py"
+
+
+rule text_delayed:
+    # The lesson's imperative version: dask.delayed load -> clean -> analyze -> top_k.
+    input:
+        files=WIKI_FILES,
+        bag_top5="results/text/top5_clean.csv",
+    output:
+        report(
+            "results/text/delayed_top5.csv",
+            caption="../report/text/delayed_top5.rst",
+            category="Text",
+        ),
+    log:
+        "logs/text_delayed.log",
+    benchmark:
+        "benchmarks/text_delayed.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        errors=WIKI["encoding_errors"],
+    script:
+        "../scripts/text_delayed.py"
+
+
+rule text_graph:
+    # The cleaning chain's task graph, drawn with networkx + matplotlib (no graphviz).
+    input:
+        WIKI_FILES[: TEXT["graph_files"]],
+    output:
+        png=report(
+            "results/text/graph.png",
+            caption="../report/text/graph.rst",
+            category="Text",
+        ),
+        svg="results/text/graph.svg",
+    log:
+        "logs/text_graph.log",
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
+    params:
+        errors=WIKI["encoding_errors"],
+    script:
+        "../scripts/text_graph.py"
+
+
+rule bench_text_schedulers:
+    # The same top-10 on sync, threads, processes and a distributed LocalCluster.
+    input:
+        WIKI_FILES,
+    output:
+        report(
+            "results/bench/text_schedulers.csv",
+            caption="../report/text/text_schedulers.rst",
+            category="Text",
+        ),
+    log:
+        "logs/bench_text_schedulers.log",
+    benchmark:
+        "benchmarks/bench_text_schedulers.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=3000,
+        runtime=30,
+    params:
+        **TEXT_PARAMS,
+    script:
+        "../scripts/bench_text_schedulers.py"
+
+
+rule bench_text:
+    # Our word count vs plain Python and the lesson's bag pipeline, side by side.
+    input:
+        WIKI_FILES,
+    output:
+        report(
+            "results/bench/text.csv",
+            caption="../report/text/bench_text.rst",
+            category="Text",
+        ),
+    log:
+        "logs/bench_text.log",
+    benchmark:
+        "benchmarks/bench_text.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: workflow.cores
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    params:
+        **TEXT_PARAMS,
+        repeats=TEXT["bench_repeats"],
+    script:
+        "../scripts/bench_text.py"

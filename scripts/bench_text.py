@@ -1,0 +1,27 @@
+"""Rule bench_text: our word count vs plain Python and the lesson's bag, side by side."""
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    from sda.bench import write_rows
+    from sda.logs import setup_logging
+    from sda.text import BENCH_FIELDS, bench_rows, partitions_for
+
+    sm = snakemake  # noqa: F821
+    log = setup_logging(sm.log[0])
+    files = list(sm.input)
+    p = sm.params
+    out = Path(sm.output[0])
+    rows = bench_rows(
+        files,
+        p.errors,
+        p.scheduler,
+        sm.threads,
+        partitions_for(len(files), p.partitions, sm.threads),
+        p.files_per_task,
+        p.repeats,
+        scratch=out.parent / f".{out.name}.scratch",
+    )
+    write_rows(out, rows, BENCH_FIELDS)
+    for row in rows:
+        log.info("%s", row)

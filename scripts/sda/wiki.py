@@ -1,0 +1,165 @@
+"""The Wikipedia corpus: a deterministic synthetic one, or a dump extracted with WikiExtractor.
+
+Files follow WikiExtractor's layout: ``AA/wiki_00`` … ``AA/wiki_99``, ``AB/wiki_00`` …, each a
+sequence of ``<doc id=… url=… title=…>`` … ``</doc>`` blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import string
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from sda.io import InputError, atomic_path, atomic_write
+
+log = logging.getLogger(__name__)
+
+# Frequent English words, in roughly their Wikipedia rank order; the tail of the vocabulary is
+# made of syllables. Words are drawn with Zipf weights 1/rank**ZIPF_S.
+COMMON = """the of and in a to was is for as on by with he that at from his it an were are which
+this also be or has had first one their its new after but who not they have her she two been
+other when there all during into school time may years more most only over city some world
+would where later up such used many can state about national out known university united then
+made year between being under while both film team three war these season well game most
+american century states series part number since new including under music however called
+history people against through area group de them because back league county house early
+album second north government south last work became own life four following name river de
+population station based could main john played club town high around system like each
+final born public village often west member took east de government family""".split()
+SYLLABLES = "ka lo mi ren tas vel or an dri sup ex por mun gal te bra cor lin nu sa".split()
+SPECIAL = ["Café", "naïve", "Straße", "ΟΔΥΣΣΕΥΣ", "Σοφίας", "İstanbul", "Ǆemal", "ﬁnal", "Æsir"]
+PUNCT_AFTER = [",", ".", ";", ":", ")", '"', "'s", "!", "?", "..."]
+PUNCT_BEFORE = ["(", '"', "'", "[", "--"]
+SPACES = [" "] * 60 + ["\n"] * 3 + ["  ", "\t", "\xa0", " -- ", " \u2009", " \x1c"]
+ZIPF_S = 1.07
+VOCAB_SIZE = 60_000
+
+
+def file_names(n: int) -> list[str]:
+    """WikiExtractor's names of the first ``n`` files: AA/wiki_00 … AA/wiki_99, AB/wiki_00 …"""
+    letters = string.ascii_uppercase
+    names = []
+    for i in range(n):
+        d = i // 100
+        if d >= 26 * 26:
+            raise ValueError(f"{n} files do not fit WikiExtractor's AA..ZZ directories")
+        names.append(f"{letters[d // 26]}{letters[d % 26]}/wiki_{i % 100:02d}")
+    return names
+
+
+def vocabulary(seed: int, size: int = VOCAB_SIZE) -> list[str]:
+    """Common words first, then made-up words of 2-4 syllables, a few non-ASCII ones early."""
+    rng = np.random.default_rng([seed, 1_000_000])
+    words = list(dict.fromkeys(COMMON))
+    for i, w in enumerate(SPECIAL):
+        words.insert(60 + 40 * i, w)
+    seen = set(words)
+    while len(words) < size:
+        n = int(rng.integers(2, 5))
+        w = "".join(SYLLABLES[j] for j in rng.integers(0, len(SYLLABLES), n))
+        if w not in seen:
+            seen.add(w)
+            words.append(w)
+    return words
+
+
+def synthetic_text(index: int, file_bytes: int, seed: int, vocab: list[str]) -> str:
+    """The text of synthetic file ``index``: a pure function of its arguments."""
+    rng = np.random.default_rng([seed, index])
+    ranks = np.arange(1, len(vocab) + 1, dtype=np.float64)
+    p = ranks**-ZIPF_S
+    p /= p.sum()
+    parts: list[str] = []
+    size = 0
+    doc = index * 1000
+    while size < file_bytes:
+        doc += 1
+        n = int(rng.integers(80, 600))
+        ids = rng.choice(len(vocab), size=n, p=p)
+        caps = rng.random(n) < 0.08
+        after = rng.integers(0, len(PUNCT_AFTER) * 8, n)
+        before = rng.integers(0, len(PUNCT_BEFORE) * 30, n)
+        spaces = rng.integers(0, len(SPACES), n)
+        title_words = [vocab[i].capitalize() for i in rng.choice(len(vocab), 2, p=p)]
+        title = " ".join(title_words)
+        body = []
+        start = True
+        for j in range(n):
+            w = vocab[ids[j]]
+            if start or caps[j]:
+                w = w.capitalize()
+            start = False
+            if before[j] < len(PUNCT_BEFORE):
+                w = PUNCT_BEFORE[before[j]] + w
+            if after[j] < len(PUNCT_AFTER):
+                w += PUNCT_AFTER[after[j]]
+                start = PUNCT_AFTER[after[j]] in (".", "!", "?")
+            body.append(w)
+            body.append(SPACES[spaces[j]])
+        text = (
+            f'<doc id="{doc}" url="https://en.wikipedia.org/wiki?curid={doc}" title="{title}">\n'
+            f"{title}\n\n{''.join(body).strip()}\n</doc>\n"
+        )
+        parts.append(text)
+        size += len(text.encode("utf-8"))
+    return "".join(parts)
+
+
+def write_synthetic(paths: list[str], file_bytes: int, seed: int) -> None:
+    """Write the synthetic files ``paths`` (file ``i`` of the list is the ``i``-th file)."""
+    vocab = vocabulary(seed)
+    for i, path in enumerate(paths):
+        with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(synthetic_text(i, file_bytes, seed, vocab))
+
+
+def fetch(url: str, dest: str | Path) -> None:
+    """Download ``url`` (``https://`` or ``file://``) to ``dest`` atomically."""
+    try:
+        with urllib.request.urlopen(url) as resp, atomic_write(dest) as fh:
+            shutil.copyfileobj(resp, fh, 1 << 20)
+    except OSError as exc:
+        raise InputError(f"wiki.url {url}: cannot download ({exc})") from None
+
+
+def extract(dump: str | Path, outputs: list[str], outdir: str | Path, processes: int = 1) -> None:
+    """Run WikiExtractor on ``dump`` into ~1 MB files; keep the first ``len(outputs)`` files.
+
+    WikiExtractor is run as ``python -m wikiextractor.WikiExtractor`` in a scratch directory,
+    then the files we keep are moved to ``outputs`` (which must be ``outdir/AA/wiki_00`` …).
+    A dump with fewer articles than files fails naming the dump.
+    """
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".extract.", dir=outdir))
+    try:
+        cmd = [
+            sys.executable, "-m", "wikiextractor.WikiExtractor", str(dump),
+            "-o", str(scratch / "out"), "-b", "1M", "--processes", str(max(1, processes)),
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        log.info("WikiExtractor: %s\n%s", " ".join(cmd), proc.stderr[-4000:])
+        if proc.returncode != 0:
+            raise InputError(f"{dump}: WikiExtractor failed ({proc.stderr.strip()[-800:]})")
+        made = sorted(p.relative_to(scratch / "out").as_posix() for p in scratch.rglob("wiki_*"))
+        wanted = [Path(o).relative_to(outdir).as_posix() for o in outputs]
+        missing = [w for w in wanted if w not in made]
+        if missing:
+            raise InputError(
+                f"{dump}: WikiExtractor wrote {len(made)} files, fewer than wiki.files="
+                f"{len(wanted)} (missing {missing[0]})"
+            )
+        if not any((scratch / "out" / w).stat().st_size for w in wanted):
+            raise InputError(f"{dump}: WikiExtractor extracted no article text")
+        for name, out in zip(wanted, outputs, strict=True):
+            with atomic_path(out) as tmp:
+                shutil.move(str(scratch / "out" / name), tmp)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,19 @@
+"""Rule text_delayed: the cleaned top-5 with dask.delayed, checked against the bag's top-5."""
+
+if __name__ == "__main__":
+    import csv
+
+    from sda.daskutil import dask_scheduler
+    from sda.logs import setup_logging
+    from sda.text import delayed_top_k, write_table
+
+    sm = snakemake  # noqa: F821
+    log = setup_logging(sm.log[0])
+    with dask_scheduler("processes", workers=sm.threads):
+        top5 = delayed_top_k(list(sm.input.files), sm.params.errors, k=5).compute()
+    with open(sm.input.bag_top5, encoding="utf-8") as fh:
+        bag = [(r["word"], int(r["n"])) for r in csv.DictReader(fh)]
+    if top5 != bag:
+        raise RuntimeError(f"dask.delayed top-5 {top5} differs from the bag's {bag}")
+    write_table(sm.output[0], top5, ["word", "n"])
+    log.info("delayed top-5 (equal to the bag's): %s", top5)

@@ -1,0 +1,178 @@
+"""Integration: the text topic run by real Snakemake, checked against collections.Counter."""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import string
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import copy_workflow, run_snakemake
+
+TABLE = str.maketrans("", "", string.punctuation)
+TEXT_TARGETS = [
+    "results/text/top10.csv",
+    "results/text/frequencies.parquet",
+    "results/text/top5_clean.csv",
+    "results/text/sample5.csv",
+    "results/text/delayed_top5.csv",
+    "results/text/graph.png",
+    "results/text/graph.svg",
+    "results/bench/text_schedulers.csv",
+    "results/bench/text.csv",
+]
+
+
+def counters(files):
+    raw, cleaned = Counter(), Counter()
+    for f in files:
+        text = Path(f).read_bytes().decode("utf-8", errors="replace")
+        raw.update(text.split())
+        cleaned.update(text.translate(TABLE).lower().split())
+    return raw, cleaned
+
+
+def ranked(counter, k):
+    return sorted(counter.items(), key=lambda wn: (-wn[1], wn[0]))[:k]
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8") as fh:
+        return [(r["word"], int(r["n"])) for r in csv.DictReader(fh)]
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("text"))
+    run_snakemake(workdir, *TEXT_TARGETS)
+    return workdir
+
+
+def test_results_equal_counter(text_run, test_config):
+    files = sorted((text_run / "resources/wiki/synthetic").glob("*/wiki_*"))
+    assert len(files) == test_config["wiki"]["files"]
+    raw, cleaned = counters(files)
+    res = text_run / "results/text"
+    assert read_csv(res / "top10.csv") == ranked(raw, 10)
+    assert read_csv(res / "top5_clean.csv") == ranked(cleaned, 5)
+    assert read_csv(res / "delayed_top5.csv") == ranked(cleaned, 5)
+    frame = pd.read_parquet(res / "frequencies.parquet")
+    assert list(zip(frame["word"], frame["n"], strict=True)) == ranked(cleaned, None)
+    with open(res / "sample5.csv", encoding="utf-8") as fh:
+        sample = [r["word"] for r in csv.DictReader(fh)]
+    assert sample == files[0].read_text().translate(TABLE).lower().split()[:5]
+    assert (res / "graph.png").read_bytes()[:4] == b"\x89PNG"
+    assert b"<svg" in (res / "graph.svg").read_bytes()
+
+
+def test_benchmarks_agree(text_run):
+    with open(text_run / "results/bench/text_schedulers.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["scheduler"] for r in rows} == {
+        "sync", "threads", "processes", "distributed LocalCluster"
+    }  # fmt: skip
+    assert all(r["identical"] == "yes" and float(r["seconds"]) > 0 for r in rows)
+    with open(text_run / "results/bench/text.csv") as fh:
+        bench = {r["method"]: r for r in csv.DictReader(fh)}
+    assert set(bench) == {"ours", "python", "lesson_bag"}
+    assert all(r["identical"] == "yes" for r in bench.values())
+    ratio = float(bench["ours"]["seconds"]) / min(
+        float(bench["python"]["seconds"]), float(bench["lesson_bag"]["seconds"])
+    )
+    assert float(bench["ours"]["ratio"]) == pytest.approx(ratio, rel=0.01, abs=0.002)
+
+
+def test_local_source_on_shared_wiki(shared_wiki, workflow_copy):
+    files = sorted(shared_wiki.iterdir())[:3]
+    overlay = workflow_copy / "local.yaml"
+    overlay.write_text(f'wiki:\n  source: local\n  glob: "{shared_wiki}/wiki_0[0-2]"\n')
+    run_snakemake(
+        workflow_copy,
+        "results/text/top10.csv",
+        "results/text/frequencies.parquet",
+        configfile=["config/test.yaml", str(overlay)],
+    )
+    raw, cleaned = counters(files)
+    assert read_csv(workflow_copy / "results/text/top10.csv") == ranked(raw, 10)
+    frame = pd.read_parquet(workflow_copy / "results/text/frequencies.parquet")
+    assert dict(zip(frame["word"], frame["n"], strict=True)) == dict(cleaned)
+
+
+# WikiExtractor parses the dump line by line: one tag per line, as in real dumps.
+DUMP = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10" xml:lang="en">
+  <siteinfo>
+    <sitename>Wikipedia</sitename>
+    <dbname>enwiki</dbname>
+    <base>https://en.wikipedia.org/wiki/Main_Page</base>
+    <generator>MediaWiki 1.35</generator>
+    <case>first-letter</case>
+    <namespaces>
+      <namespace key="0" case="first-letter" />
+      <namespace key="10" case="first-letter">Template</namespace>
+    </namespaces>
+  </siteinfo>
+{pages}
+</mediawiki>
+"""
+PAGE = """  <page>
+    <title>{title}</title>
+    <ns>0</ns>
+    <id>{id}</id>
+    <revision>
+      <id>{rev}</id>
+      <text xml:space="preserve">An '''{title}''' is a [[fruit]]. {title}s are ''sweet''.
+== History ==
+The {title} tree was grown in [[Asia|Central Asia]] [http://x.org see].</text>
+    </revision>
+  </page>"""
+
+
+def test_download_source_with_wikiextractor(workflow_copy):
+    pages = "\n".join(PAGE.format(title=t, id=i + 1, rev=100 + i) for i, t in enumerate(
+        ["Apple", "Pear", "Plum"]))  # fmt: skip
+    dump = workflow_copy / "tiny.xml.bz2"
+    dump.write_bytes(bz2.compress(DUMP.format(pages=pages).encode()))
+    overlay = workflow_copy / "download.yaml"
+    overlay.write_text(f'wiki:\n  source: download\n  files: 1\n  url: "{dump.as_uri()}"\n')
+    run_snakemake(
+        workflow_copy, "results/text/top10.csv", configfile=["config/test.yaml", str(overlay)]
+    )
+    extracted = workflow_copy / "resources/wiki/download/AA/wiki_00"
+    text = extracted.read_text()
+    assert text.count("<doc ") == 3 and 'title="Plum"' in text and "Central Asia" in text
+    raw, _ = counters([extracted])
+    assert read_csv(workflow_copy / "results/text/top10.csv") == ranked(raw, 10)
+
+
+def test_empty_glob_fails_before_any_job(workflow_copy):
+    overlay = workflow_copy / "empty.yaml"
+    overlay.write_text('wiki:\n  source: local\n  glob: "nowhere/wiki_*"\n')
+    proc = run_snakemake(
+        workflow_copy, "results/text/top10.csv", configfile=["config/test.yaml", str(overlay)],
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "wiki.glob: 'nowhere/wiki_*' matches no files" in proc.stdout + proc.stderr
+    assert not (workflow_copy / "results").exists()
+
+
+def test_strict_decoding_fails_naming_the_file(workflow_copy, tmp_path):
+    data = tmp_path / "AA"
+    data.mkdir()
+    (data / "wiki_00").write_text("fine text\n")
+    (data / "wiki_01").write_bytes(b"caf\xe9 au lait\n")
+    overlay = workflow_copy / "strict.yaml"
+    overlay.write_text(
+        f'wiki:\n  source: local\n  glob: "{data}/wiki_*"\n  encoding_errors: strict\n'
+    )
+    proc = run_snakemake(
+        workflow_copy, "results/text/top10.csv", configfile=["config/test.yaml", str(overlay)],
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert f"{data}/wiki_01: not UTF-8 at byte 3" in proc.stdout + proc.stderr
+    assert not list((workflow_copy / "results/text").glob("*"))
