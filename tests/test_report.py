@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 import shutil
@@ -14,8 +15,8 @@ import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_snakemake
 
+from conftest import run_snakemake
 from sda.report import rule_of_benchmark
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
@@ -98,6 +99,9 @@ def report(workflow_run) -> tuple[Path, str, ReportParser]:
 
 
 def _read_source(path: Path) -> pd.DataFrame:
+    if path.suffix == ".json":
+        data = json.loads(path.read_text())
+        return pd.DataFrame([{k: v for k, v in data.items() if not isinstance(v, (list, dict))}])
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
     if path.suffix == ".tsv":
@@ -130,13 +134,16 @@ def test_report_html_parses_and_is_self_contained(report):
     assert parser.errors == []
     assert parser.stack == []
     assert parser.external == [], "the report must not fetch anything"
-    sections = [s for s in ("blocks", "run") if f'<section id="{s}">' in text]
-    assert sections == ["blocks", "run"]
+    order = ["blocks", "stores", "array", "text", "tables", "run"]
+    assert [s for s in order if f'<section id="{s}">' in text] == order
+    assert [text.index(f'<section id="{s}">') for s in order] == sorted(
+        text.index(f'<section id="{s}">') for s in order
+    )
 
 
 def test_every_number_shown_equals_its_source(report, workflow_run):
     _, _, parser = report
-    assert len(parser.tables) >= 2
+    assert len(parser.tables) >= 15
     for table in parser.tables:
         source = _read_source(workflow_run / table["source"])
         assert table["rows"], table["source"]
@@ -150,7 +157,7 @@ def test_every_figure_is_written_and_embedded(report, workflow_run):
     _, _, parser = report
     figdir = workflow_run / "results" / "report" / "figures"
     pngs = sorted(figdir.glob("*.png"))
-    assert len(pngs) >= 2
+    assert len(pngs) >= 8
     embedded = {
         img["data-figure"]: base64.b64decode(img["src"].split(",", 1)[1])
         for img in parser.images

@@ -52,7 +52,7 @@ def fmt(value) -> str:
     if isinstance(value, float) or (hasattr(value, "dtype") and value.dtype.kind == "f"):
         x = float(value)
         if math.isnan(x):
-            return "NaN"
+            return ""
         if x.is_integer() and abs(x) < 1e15:
             return str(int(x))
         return f"{x:.6g}"
@@ -105,6 +105,20 @@ class Page:
             f'<table data-source="{html.escape(src)}">{cap}<thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>"
         )
+
+    def json_table(self, source: Path, caption: str = "") -> str:
+        """The scalar entries of a JSON object as a one-row table."""
+        data = load_json(source)
+        row = {k: v for k, v in data.items() if isinstance(v, (int, float, str, bool))}
+        return self.table(pd.DataFrame([row]), source, caption)
+
+    def file_image(self, source: Path, name: str, alt: str) -> str:
+        """Embed an image the workflow made (and copy it to figures/<name>.png)."""
+        data = Path(source).read_bytes()
+        with atomic_write(self.figdir / f"{name}.png") as fh:
+            fh.write(data)
+        self.figures.append(self.figdir / f"{name}.png")
+        return self.image(data, alt, name)
 
     def figure(self, fig, name: str, alt: str) -> str:
         """Save ``fig`` as figures/<name>.png and return an <img> embedding it."""
@@ -196,6 +210,162 @@ def rule_of_benchmark(path: Path, benchmarks: Path) -> str:
     return Path(path).relative_to(benchmarks).with_suffix("").parts[0]
 
 
+def section_stores(page: Page, stores: Path, means: Path, summary: Path) -> None:
+    bench = pd.read_csv(stores)
+    parts = [
+        p(
+            "The first <code>stores.n</code> blocks in every store, each read back and reduced to "
+            "per-block means with numpy and with <code>dask.array</code>."
+        )
+    ]
+    writes = bench[bench["write_s"].notna()]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    grouped_bars(axes[0], writes, "source", ["write_s", "read_mean_warm_s", "read_mean_cold_s"])
+    axes[0].set_yscale("log")
+    axes[0].set_title("seconds (log scale): write, read+mean warm / cold")
+    bars(axes[1], list(writes["source"]), list(writes["bytes_on_disk"] / 2**20), annotate=False)
+    axes[1].tick_params(axis="x", rotation=30)
+    axes[1].set_title("size on disk (MiB)")
+    bars(axes[2], list(bench["source"]), list(bench["peak_mib"]), COLORS[2], annotate=False)
+    axes[2].tick_params(axis="x", rotation=60)
+    axes[2].set_title("peak memory of read+mean (MiB)")
+    parts.append(page.figure(fig, "stores_times_sizes", "stores: time, size, memory"))
+    cols = [
+        c
+        for c in (
+            "source",
+            "write_s",
+            "read_mean_warm_s",
+            "read_mean_cold_s",
+            "bytes_on_disk",
+            "peak_mib",
+            "ratio_warm_vs_numpy_memmap",
+            "ratio_warm_vs_numpy_same_store",
+            "target",
+        )
+        if c in bench.columns
+    ]
+    parts.append(
+        page.table(bench, stores, "Stores: timings (medians), sizes, ratios", columns=cols)
+    )
+
+    frame = pd.read_csv(means)
+    values = frame.drop(columns=["block"])
+    spread = (values.max(axis=1) - values.min(axis=1)) / values.abs().max(axis=1)
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    for k, col in enumerate(values.columns):
+        ax.plot(range(len(frame)), values[col], "o-"[k % 2], ms=3, label=col, alpha=0.7)
+    ax.set_xlabel("block")
+    ax.set_ylabel("mean")
+    ax.legend(ncol=4, fontsize=7)
+    ax.set_title(f"per-block means from {len(values.columns)} sources")
+    parts.append(page.figure(fig, "stores_block_means", "per-block means from every source"))
+    parts.append(
+        p(
+            f"Largest relative disagreement between the {len(values.columns)} sources over "
+            f"{len(frame)} blocks: <b>{float(spread.max()):.3g}</b> (the test requires "
+            "&le; 1e-12)."
+        )
+    )
+    parts.append(page.table(frame, means, "Per-block means", max_rows=5))
+    page.section("stores", "Array stores", *parts)
+    page.section(
+        "array",
+        "The whole array",
+        p("Mean, standard deviation, minimum and maximum of every number, with dask, out of core."),
+        page.json_table(summary, "Whole-array statistics"),
+    )
+
+
+def section_text(page: Page, inputs: dict[str, Path]) -> None:
+    parts = []
+    top10 = pd.read_csv(inputs["top10"], keep_default_na=False)
+    clean = pd.read_csv(inputs["top5_clean"], keep_default_na=False)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    bars(axes[0], list(top10["word"]), list(top10["n"]), horizontal=True)
+    axes[0].set_title("top 10 tokens, raw str.split()")
+    bars(axes[1], list(clean["word"]), list(clean["n"]), COLORS[1], horizontal=True)
+    axes[1].set_title("top words after removing punctuation, lower-case")
+    parts.append(page.figure(fig, "text_top_words", "top words, raw and cleaned"))
+    parts.append(page.table(top10, inputs["top10"], "Top 10, raw tokens"))
+    parts.append(page.table(clean, inputs["top5_clean"], "Top 5, cleaned (dask.bag)"))
+    if "delayed_top5" in inputs:
+        delayed = pd.read_csv(inputs["delayed_top5"], keep_default_na=False)
+        parts.append(page.table(delayed, inputs["delayed_top5"], "Top 5, cleaned (dask.delayed)"))
+    if "sample5" in inputs:
+        sample = pd.read_csv(inputs["sample5"], keep_default_na=False)
+        parts.append(page.table(sample, inputs["sample5"], "take(5) of the cleaned words"))
+    if "graph" in inputs:
+        parts.append(page.file_image(inputs["graph"], "text_graph", "task graph of the chain"))
+    if "text_schedulers" in inputs:
+        sched = pd.read_csv(inputs["text_schedulers"], keep_default_na=False)
+        fig, ax = plt.subplots(figsize=(10, 3.5))
+        labels = [f"{r.pipeline}\n{r.scheduler}" for r in sched.itertuples()]
+        colors = [COLORS[0] if r.pipeline == "lesson" else COLORS[1] for r in sched.itertuples()]
+        ax.bar(range(len(sched)), sched["seconds"], color=colors)
+        ax.set_xticks(range(len(sched)), labels, fontsize=7)
+        for i, r in enumerate(sched.itertuples()):
+            mark = "\u2713 same" if r.identical == "yes" else "\u2717 differs"
+            ax.annotate(
+                mark,
+                (i, r.seconds),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+            )
+        ax.set_ylabel("seconds")
+        ax.set_title("top-10 with every scheduler (blue: the lesson's chain, orange: ours)")
+        parts.append(page.figure(fig, "text_schedulers", "schedulers compared"))
+        parts.append(page.table(sched, inputs["text_schedulers"], "Schedulers"))
+    if "text_bench" in inputs:
+        bench = pd.read_csv(inputs["text_bench"], keep_default_na=False)
+        fig, ax = plt.subplots(figsize=(7, 3))
+        bars(ax, list(bench["method"]), list(bench["seconds"]), COLORS[2], horizontal=True)
+        ax.set_xlabel("seconds (median)")
+        ax.set_title("word count: this workflow vs the lesson's code")
+        parts.append(page.figure(fig, "text_bench", "word count vs baselines"))
+        parts.append(page.table(bench, inputs["text_bench"], "Word count vs the lesson's code"))
+    page.section("text", "Text: word frequencies", *parts)
+
+
+def section_tables(page: Page, inputs: dict[str, Path]) -> None:
+    parts = []
+    if "csv_describe" in inputs:
+        desc = pd.read_csv(inputs["csv_describe"])
+        parts.append(
+            page.table(
+                desc,
+                inputs["csv_describe"],
+                "dask.dataframe describe() of the CSV blocks (first columns)",
+                columns=list(desc.columns[:7]),
+            )
+        )
+    if "tables_bench" in inputs:
+        bench = pd.read_csv(inputs["tables_bench"], keep_default_na=False)
+        parts.append(page.table(bench, inputs["tables_bench"], "describe() timing per CSV engine"))
+    tables = Path(inputs["lahman_tables"]).read_text().split()
+    parts.append(
+        p(
+            f"Lahman baseball database: {len(tables)} tables "
+            f"(<code>{html.escape(page.rel(inputs['lahman_tables']))}</code>): "
+            + ", ".join(html.escape(t) for t in tables)
+        )
+    )
+    countries = pd.read_csv(inputs["birth_country"], keep_default_na=False)
+    top = countries.head(15)
+    fig, ax = plt.subplots(figsize=(8, 5))
+    bars(ax, list(top["birthCountry"]), list(top["players"]), COLORS[4], horizontal=True)
+    ax.set_xscale("log")
+    ax.set_xlabel("players (log scale)")
+    ax.set_title("players per birth country, top 15")
+    parts.append(page.figure(fig, "lahman_birth_country", "players per birth country"))
+    parts.append(page.table(countries, inputs["birth_country"], "Players per birth country", 15))
+    head = pd.read_csv(inputs["master_head"], keep_default_na=False)
+    parts.append(page.table(head, inputs["master_head"], "First rows of Master"))
+    page.section("tables", "Tables: dataframes and SQL", *parts)
+
+
 def section_run(page: Page, config: dict, benchmarks: Path, cores: int, started: str) -> None:
     import yaml
 
@@ -258,7 +428,7 @@ td:first-child, th:first-child { text-align: left; }
 th { background: #f0f4f8; }
 caption { text-align: left; font-weight: bold; padding: 0.3em 0; }
 figure { margin: 1em 0; }
-img { max-width: 100%; }
+img { max-width: 100%; max-height: 800px; }
 nav a { margin-right: 1em; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 .ok { color: #2ca02c; } .bad { color: #d62728; }
@@ -309,6 +479,9 @@ def build_report(
     figdir.mkdir(parents=True, exist_ok=True)
     page = Page(root=root, figdir=figdir)
     section_blocks(page, inputs["block_io"], inputs.get("generate"))
+    section_stores(page, inputs["stores_bench"], inputs["block_means"], inputs["array_summary"])
+    section_text(page, inputs)
+    section_tables(page, inputs)
     section_run(page, config, root / "benchmarks", cores, started)
     write_report(out, page)
     return page
