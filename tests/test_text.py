@@ -19,6 +19,7 @@ from sda.config import ConfigError  # noqa: E402
 from sda.io import InputError  # noqa: E402
 from sda.text import (  # noqa: E402
     PUNCT_RE,
+    canonical_graph,
     check_text_config,
     cleaning_graph,
     delayed_top_k,
@@ -218,3 +219,21 @@ def test_graph_draws_without_graphviz(synthetic, tmp_path):
     draw_graph(g, tmp_path / "g.png", tmp_path / "g.svg", title="t")
     assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in (tmp_path / "g.svg").read_bytes()
+
+
+def test_graph_drawing_does_not_depend_on_key_tokens_or_order():
+    import networkx as nx
+
+    def graph(edges, token):
+        g = nx.DiGraph()
+        for a, b in edges:
+            for k in (a, b):
+                g.add_node(f"{k}-{token}", label=k.rstrip("0123456789"))
+            g.add_edge(f"{a}-{token}", f"{b}-{token}")
+        return g
+
+    edges = [("read0", "split0"), ("read1", "split1"), ("split0", "freq"), ("split1", "freq")]
+    a = canonical_graph(graph(edges, "aa11"))
+    b = canonical_graph(graph(list(reversed(edges)), "ff99"))
+    assert list(a.nodes(data=True)) == list(b.nodes(data=True))
+    assert list(a.edges) == list(b.edges)

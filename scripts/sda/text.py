@@ -548,6 +548,29 @@ def cleaning_graph(files: Sequence[str], errors: str = "replace"):
     return graph_of(top)
 
 
+def canonical_graph(g):
+    """A copy of ``g`` whose node ids and order depend only on its shape and labels.
+
+    dask's keys carry tokens that can change between processes (lambdas are tokenized by
+    identity), and a layered layout places nodes in insertion order: relabelling nodes
+    0, 1, ... layer by layer, sorted by (label, ids of their dependencies), makes the drawing
+    byte-identical from run to run.
+    """
+    import networkx as nx
+
+    ids: dict = {}
+    h = nx.DiGraph()
+    for layer, nodes in enumerate(nx.topological_generations(g)):
+        keyed = [
+            ((g.nodes[n]["label"], sorted(ids[d] for d in g.predecessors(n))), n) for n in nodes
+        ]
+        for sort_key, node in sorted(keyed, key=lambda item: item[0]):
+            ids[node] = len(ids)
+            h.add_node(ids[node], label=sort_key[0], layer=layer)
+    h.add_edges_from(sorted((ids[a], ids[b]) for a, b in g.edges))
+    return h
+
+
 def draw_graph(g, png: str | Path, svg: str | Path, title: str = "") -> None:
     """Layered drawing, bottom (inputs) to top (result), like ``dask.visualize``."""
     import matplotlib
@@ -556,9 +579,7 @@ def draw_graph(g, png: str | Path, svg: str | Path, title: str = "") -> None:
     import matplotlib.pyplot as plt
     import networkx as nx
 
-    for layer, nodes in enumerate(nx.topological_generations(g)):
-        for node in sorted(nodes, key=str):
-            g.nodes[node]["layer"] = layer
+    g = canonical_graph(g)
     pos = nx.multipartite_layout(g, subset_key="layer", align="horizontal")
     pos = {k: (x, y) for k, (x, y) in pos.items()}
     width = max(6.0, 1.6 * max(len(list(n)) for n in nx.topological_generations(g)))
