@@ -132,3 +132,16 @@ def test_batches_cover_the_block_names():
     assert batch_pattern("d", 10)[3] == "d/x{batch}3.npy"
     assert batch_pattern("d", 1) == ["d/x{batch}.npy"]
     assert batch_regex(100) == r"\d{4}" and batch_regex(1) == r"\d{6}"
+
+
+def test_load_peak_is_measured_in_the_child_even_under_a_big_parent(tmp_path):
+    from sda.bench import load_peak_bytes
+
+    path = tmp_path / "x000000.npy"
+    np.save(path, np.ones((500, 1000)))  # 4 MB
+    ballast = np.ones(50 * 2**20 // 8)  # the parent holds 50 MiB: must not hide the child's load
+    peak, rss, nbytes = load_peak_bytes(path, "npy")
+    assert nbytes == 4_000_000
+    assert nbytes <= peak < 2 * nbytes
+    assert rss >= nbytes // 2, "max-RSS increment must see the loaded array"
+    del ballast

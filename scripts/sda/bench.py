@@ -45,15 +45,28 @@ def write_rows(path: str | Path, rows: Sequence[dict], fields: Sequence[str] = F
 
 
 _PEAK_CODE = """
-import sys, tracemalloc, resource
+import sys, tracemalloc
 import numpy as np
+
+
+def high_water_mark():
+    # VmHWM is the peak RSS of this process image. (getrusage's ru_maxrss survives execve, so
+    # a child started by a big parent would report the parent's peak and hide the load.)
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    import psutil
+    return psutil.Process().memory_info().rss
+
+
 path, fmt = sys.argv[1], sys.argv[2]
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss0 = high_water_mark()
 tracemalloc.start()
 a = np.load(path) if fmt == "npy" else np.loadtxt(path, delimiter=",", dtype=np.float64)
 peak = tracemalloc.get_traced_memory()[1]
-rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(peak, (rss1 - rss0) * 1024, a.nbytes)
+rss1 = high_water_mark()
+print(peak, rss1 - rss0, a.nbytes)
 """
 
 
