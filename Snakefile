@@ -16,8 +16,21 @@ include: "rules/tables.smk"
 include: "rules/report.smk"
 
 
+# Light rules (targets, listings, small queries, plots, the report) run where Snakemake runs,
+# not as cluster jobs; wiki_fetch too, since compute nodes often have no internet.
 localrules:
     all,
+    blocks_npy,
+    stores_all,
+    hdf5_listing,
+    wiki_fetch,
+    text_sample,
+    text_graph,
+    lahman_tables,
+    lahman_master_head,
+    lahman_birth_country,
+    report_html,
+    report,
 
 
 rule all:

@@ -8,10 +8,6 @@ ALL_TARGETS.extend(
 )
 
 
-localrules:
-    blocks_npy,
-
-
 rule generate_blocks:
     # One job writes a batch of blocks that share their leading digits (x0001?? for
     # batches of 100): the workflow pays one Python start-up per batch, not per block.

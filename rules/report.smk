@@ -29,11 +29,6 @@ if CSV_BLOCKS:
 ALL_TARGETS.append("results/report/report.html")
 
 
-localrules:
-    report_html,
-    report,
-
-
 rule report_html:
     input:
         **REPORT_INPUTS,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import zipfile
 
 import h5py
@@ -14,6 +16,7 @@ from sda.blocks import BlockSpec, write_block
 from sda.config import ConfigError
 from sda.io import InputError
 from sda.stores import (
+    MEANS,
     SOURCES,
     Stores,
     array_summary,
@@ -22,9 +25,12 @@ from sda.stores import (
     create_memmap,
     dask_memmap,
     evict,
+    hdf5_extents,
     hdf5_listing,
+    load_extent,
     memmap_meta,
     open_memmap,
+    reader,
     traced_peak_mib,
     write_block_means,
     write_hdf5,
@@ -34,6 +40,7 @@ from sda.stores import (
     write_sidecar,
     write_store,
     write_zarr,
+    zarr_extents,
 )
 
 SPEC = BlockSpec(rows=12, cols=5, seed=9)
@@ -59,6 +66,15 @@ def stores(tmp_path, blocks) -> Stores:
     s = Stores.under(tmp_path / "stores", blocks, SPEC.shape)
     for kind in ("npz", "npz_compressed", "memmap", "hdf5", "hdf5_chunked", "zarr"):
         write_store(kind, s, hdf5_compression="gzip", zarr_compression="zstd")
+    return s
+
+
+@pytest.fixture
+def raw_stores(tmp_path, blocks) -> Stores:
+    """Uncompressed chunked HDF5 and Zarr (the defaults): the zero-copy readers apply."""
+    s = Stores.under(tmp_path / "raw", blocks, SPEC.shape)
+    for kind in ("memmap", "hdf5_chunked", "zarr"):
+        write_store(kind, s, hdf5_compression="none", zarr_compression="none")
     return s
 
 
@@ -278,3 +294,122 @@ def test_check_stores_config():
         check_stores_config({**ok, "stores": {"n": 11}})
     with pytest.raises(ConfigError, match="4 GiB chunk limit"):
         check_stores_config({**ok, "blocks": {"n": 10, "rows": 2**16, "cols": 2**13}})
+
+
+# ---------------------------------------------------------------------------- zero-copy readers
+
+FAST = ("dask_hdf5_chunked", "dask_zarr", "dask_hdf5_chunked_h5py", "dask_zarr_from_zarr")
+
+
+def expected_means(s: Stores) -> np.ndarray:
+    return arrays(s.npy).reshape(N, -1).mean(axis=1)
+
+
+def test_uncompressed_stores_are_read_zero_copy(raw_stores):
+    s = raw_stores
+    ext, why = hdf5_extents(s.hdf5_chunked, s.full_shape)
+    assert why == "" and sum(e.blocks for e in ext) == N
+    assert {e.path for e in ext} == {s.hdf5_chunked}
+    zext, why = zarr_extents(s.zarr, s.full_shape)
+    assert why == "" and [e.blocks for e in zext] == [1] * N
+    assert [e.path for e in zext] == [f"{s.zarr}/c/{i}/0/0" for i in range(N)]
+    assert reader("dask_hdf5_chunked", s) == reader("dask_zarr", s) == "memmap"
+    for e in (*ext, *zext):  # each chunk is a view of the mapped file, no copy
+        chunk = load_extent(e.path, e.offset, (e.blocks, *SPEC.shape), "<f8", e.fill)
+        assert not chunk.flags.owndata and isinstance(chunk.base, np.memmap)
+    for source in FAST:  # both paths agree with numpy to 1e-12
+        got = MEANS[source](s, "threads", True)
+        np.testing.assert_allclose(got, expected_means(s), rtol=1e-12, atol=0, err_msg=source)
+
+
+def test_contiguous_hdf5_dataset_is_read_zero_copy(tmp_path, blocks):
+    s = Stores.under(tmp_path, blocks, SPEC.shape)
+    with h5py.File(s.hdf5_chunked, "w") as f:
+        f.create_dataset("x", data=arrays(blocks))  # no chunks: contiguous layout
+    ext, why = hdf5_extents(s.hdf5_chunked, s.full_shape)
+    assert why == "" and len(ext) == 1 and ext[0].blocks == N
+    got = MEANS["dask_hdf5_chunked"](s, "sync", True)
+    np.testing.assert_allclose(got, expected_means(s), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("scheduler", ["sync", "processes"])
+def test_zero_copy_graphs_pickle(raw_stores, scheduler):
+    import dask
+
+    with dask.config.set(scheduler=scheduler, num_workers=2):
+        for source in ("dask_hdf5_chunked", "dask_zarr"):
+            got = MEANS[source](raw_stores, scheduler, True)
+            np.testing.assert_allclose(got, expected_means(raw_stores), rtol=1e-12, atol=0)
+
+
+def test_compressed_stores_fall_back_to_the_libraries(stores):
+    ext, why = hdf5_extents(stores.hdf5_chunked, stores.full_shape)
+    assert ext is None and "gzip" in why
+    zext, zwhy = zarr_extents(stores.zarr, stores.full_shape)
+    assert zext is None and "Zstd" in zwhy
+    assert reader("dask_hdf5_chunked", stores).startswith("h5py (")
+    assert reader("dask_zarr", stores).startswith("zarr (")
+    for source in FAST:
+        got = MEANS[source](stores, "threads", True)
+        np.testing.assert_allclose(got, expected_means(stores), rtol=1e-12, atol=0)
+
+
+def test_lzf_hdf5_falls_back(tmp_path, blocks):
+    s = Stores.under(tmp_path, blocks, SPEC.shape)
+    write_hdf5_chunked(s.hdf5_chunked, blocks, SPEC.shape, "lzf")
+    assert hdf5_extents(s.hdf5_chunked, s.full_shape)[0] is None
+    got = MEANS["dask_hdf5_chunked"](s, "threads", True)
+    np.testing.assert_allclose(got, expected_means(s), rtol=1e-12, atol=0)
+
+
+def test_truncated_hdf5_names_the_file(raw_stores):
+    path = raw_stores.hdf5_chunked
+    size = os.path.getsize(path)
+    os.truncate(path, size - 100)  # inside the last chunk
+    with pytest.raises(InputError, match=re.escape(path)):
+        MEANS["dask_hdf5_chunked"](raw_stores, "threads", False)
+
+
+def test_chunk_beyond_end_of_hdf5_names_the_file(raw_stores, monkeypatch):
+    """Should HDF5 open a file shorter than its chunks, the extent check still catches it."""
+    path = raw_stores.hdf5_chunked
+    real = os.path.getsize
+    monkeypatch.setattr(os.path, "getsize", lambda p: real(p) - 100 if str(p) == path else real(p))
+    with pytest.raises(InputError, match=re.escape(path) + r": block 3 .* truncated"):
+        hdf5_extents(path, raw_stores.full_shape)
+
+
+def test_truncated_zarr_chunk_names_the_chunk_file(raw_stores):
+    chunk = f"{raw_stores.zarr}/c/2/0/0"
+    os.truncate(chunk, os.path.getsize(chunk) - 8)
+    with pytest.raises(InputError, match=re.escape(chunk) + r": 472 bytes, expected 480"):
+        MEANS["dask_zarr"](raw_stores, "threads", False)
+
+
+@pytest.mark.parametrize("source", ["zarr", "dask_zarr_from_zarr"])
+def test_truncated_zarr_chunk_through_zarr_names_the_chunk_file(raw_stores, source):
+    chunk = f"{raw_stores.zarr}/c/3/0/0"
+    os.truncate(chunk, 100)
+    with pytest.raises(InputError, match=re.escape(chunk) + r": 100 bytes, expected 480"):
+        MEANS[source](raw_stores, "threads", False)
+
+
+def test_corrupt_compressed_zarr_chunk_names_the_store(stores):
+    chunk = f"{stores.zarr}/c/1/0/0"
+    os.truncate(chunk, 10)
+    with pytest.raises(InputError, match=re.escape(stores.zarr) + ": a chunk is not readable"):
+        MEANS["zarr"](stores, "threads", False)
+
+
+def test_truncated_chunk_in_task_names_the_file(raw_stores):
+    chunk = f"{raw_stores.zarr}/c/1/0/0"
+    ext, _ = zarr_extents(raw_stores.zarr, raw_stores.full_shape)
+    os.truncate(chunk, 8)  # after the graph was built
+    with pytest.raises(InputError, match=re.escape(chunk) + ": cannot map"):
+        load_extent(ext[1].path, ext[1].offset, (1, *SPEC.shape), "<f8", ext[1].fill)
+
+
+def test_lost_zarr_chunk_reads_as_fill_value_zero_copy(raw_stores):
+    os.unlink(f"{raw_stores.zarr}/c/0/0/0")
+    got = MEANS["dask_zarr"](raw_stores, "threads", False)
+    assert np.isnan(got[0]) and np.allclose(got[1:], expected_means(raw_stores)[1:], rtol=1e-12)

@@ -26,6 +26,7 @@ import math
 import os
 import shutil
 import statistics
+import sys
 import time
 import tracemalloc
 import zipfile
@@ -45,8 +46,15 @@ CHUNKED_DATASET = "x"  # the 3-D dataset in random_chunked.hdf5
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed zip member timestamp: reproducible npz bytes
 HDF5_CHUNK_LIMIT = 2**32  # HDF5 chunks must be smaller than 4 GiB
 NUMPY_SOURCES = ("npy", "npz", "npz_compressed", "memmap", "hdf5", "hdf5_chunked", "zarr")
-DASK_SOURCES = ("dask_npy", "dask_memmap", "dask_hdf5", "dask_hdf5_chunked", "dask_zarr")
+DASK_SOURCES = (
+    "dask_npy", "dask_memmap", "dask_hdf5", "dask_hdf5_chunked", "dask_zarr",
+    "dask_hdf5_chunked_h5py", "dask_zarr_from_zarr",
+)  # fmt: skip
 SOURCES = NUMPY_SOURCES + DASK_SOURCES
+# the store a source reads (a Stores attribute): dask_hdf5_chunked and dask_hdf5_chunked_h5py
+# read the same file, zero-copy where possible and through h5py respectively
+STORE_OF = {s: s.removeprefix("dask_").removesuffix("_h5py").removesuffix("_from_zarr")
+            for s in SOURCES}  # fmt: skip
 BASELINE = "memmap"  # the plain numpy pass, np.memmap block by block
 RATIO_SOURCES = ("dask_memmap", "dask_hdf5_chunked", "dask_zarr")
 RATIO_TARGET = 1.5
@@ -110,7 +118,7 @@ class Stores:
 
     def files(self, source: str) -> list[Path]:
         """The files a source reads (for eviction from the page cache and bytes on disk)."""
-        kind = source.removeprefix("dask_")
+        kind = STORE_OF[source]
         if kind == "npy":
             return [Path(f) for f in self.npy]
         if kind == "memmap":
@@ -535,6 +543,188 @@ def dask_zarr(path: str | Path, shape: Sequence[int]):
     return da.from_zarr(str(path), chunks=(chunk_blocks(shape), *shape[1:]))
 
 
+# ---------------------------------------------------------------------------- zero-copy reads
+
+
+@dataclass(frozen=True)
+class Extent:
+    """A run of ``blocks`` whole blocks stored raw (C order, native dtype) and contiguously in
+    ``path`` from byte ``offset``; ``path`` None: not stored, reads as ``fill``."""
+
+    path: str | None
+    offset: int
+    blocks: int
+    fill: float = math.nan
+
+
+NATIVE = DTYPE.newbyteorder("=")  # raw bytes are read as the platform's float64
+
+
+def _raw_dtype_ok(dtype) -> bool:
+    return np.dtype(dtype) == DTYPE and np.dtype(dtype).isnative
+
+
+def _runs(starts: Sequence[tuple[str | None, int]], nbytes: int, per_chunk: int) -> list[Extent]:
+    """Merge per-block (path, offset) into extents of consecutive blocks that follow each other
+    in the same file, at most ``per_chunk`` blocks each (the dask chunks)."""
+    out: list[Extent] = []
+    for path, offset in starts:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and path is not None
+            and last.path == path
+            and last.offset + last.blocks * nbytes == offset
+            and last.blocks < per_chunk
+        ):
+            out[-1] = Extent(path, last.offset, last.blocks + 1, last.fill)
+        else:
+            out.append(Extent(path, offset, 1))
+    return out
+
+
+def hdf5_extents(path: str | Path, full_shape: Sequence[int]) -> tuple[list[Extent] | None, str]:
+    """Where each block of ``random_chunked.hdf5`` lies in the file, for zero-copy reads.
+
+    With no filter, an HDF5 chunk (or a contiguous dataset) is the raw array in C order with
+    the dataset dtype, at the byte offset HDF5 reports (``get_chunk_info_by_coord`` /
+    ``get_offset``). Returns ``(extents, "")`` when every block can be mapped like that, else
+    ``(None, reason)`` and the caller reads through h5py: filters (gzip, lzf), another dtype or
+    byte order, chunks other than one block, unallocated chunks, a user block, another driver.
+    A chunk that lies beyond the end of the file raises ``InputError`` naming the file.
+    """
+    import h5py
+
+    n, rows, cols = full_shape
+    nbytes = rows * cols * DTYPE.itemsize
+    with open_h5(path) as f:
+        ds = hdf5_chunked_dataset(f, path, full_shape)
+        plist = ds.id.get_create_plist()
+        layout = plist.get_layout()
+        if f.driver != "sec2" or f.userblock_size:
+            return None, f"driver {f.driver}, user block {f.userblock_size}"
+        if not _raw_dtype_ok(ds.dtype):
+            return None, f"dtype {ds.dtype.str} is not native {DTYPE}"
+        if plist.get_nfilters() or ds.external:
+            return None, f"filters {ds.compression or ds.external or 'set'}"
+        if layout == h5py.h5d.CONTIGUOUS:
+            start = ds.id.get_offset()
+            if start is None:
+                return None, "data not allocated"
+            starts = [(str(path), start + i * nbytes) for i in range(n)]
+        elif layout == h5py.h5d.CHUNKED and ds.chunks == (1, rows, cols):
+            starts = []
+            for i in range(n):
+                info = ds.id.get_chunk_info_by_coord((i, 0, 0))
+                if info.byte_offset is None or info.filter_mask or info.size != nbytes:
+                    return None, f"chunk {i}: offset {info.byte_offset}, size {info.size}"
+                starts.append((str(path), info.byte_offset))
+        else:
+            return None, f"layout {layout}, chunks {ds.chunks}"
+    size = os.path.getsize(path)
+    for i, (_, offset) in enumerate(starts):
+        if offset + nbytes > size:
+            raise InputError(
+                f"{path}: block {i} ({nbytes} bytes at offset {offset}) lies beyond the end of "
+                f"the file ({size} bytes): truncated"
+            )
+    return _runs(starts, nbytes, chunk_blocks(full_shape)), ""
+
+
+def zarr_extents(path: str | Path, full_shape: Sequence[int]) -> tuple[list[Extent] | None, str]:
+    """Where each block of ``random.zarr`` lies, for zero-copy reads: one file per chunk.
+
+    With no compressor, no filter and a plain ``bytes`` codec (native byte order), a Zarr v3
+    chunk file holds the raw chunk in C order; its name comes from the array's chunk key
+    encoding (``c/0/0/0``). Returns ``(None, reason)`` when that does not hold (the caller
+    uses ``da.from_zarr``). A missing chunk file reads as the fill value (NaN), as Zarr reads
+    it; a chunk file of the wrong size raises ``InputError`` naming the file.
+    """
+    from zarr.codecs import BytesCodec
+    from zarr.storage import LocalStore
+
+    n, rows, cols = full_shape
+    nbytes = rows * cols * DTYPE.itemsize
+    z = open_zarr(path, full_shape)
+    meta = z.metadata
+    if meta.zarr_format != 3 or not isinstance(z.store, LocalStore):
+        return None, f"zarr_format {meta.zarr_format}, store {type(z.store).__name__}"
+    codecs = tuple(meta.codecs)
+    if (
+        len(codecs) != 1
+        or not isinstance(codecs[0], BytesCodec)
+        or not _raw_dtype_ok(z.dtype)
+        or (codecs[0].endian is not None and codecs[0].endian.value != sys.byteorder)
+    ):
+        return None, f"codecs {codecs}"
+    if tuple(z.chunks) != (1, rows, cols):
+        return None, f"chunks {z.chunks}"
+    root = Path(z.store.root) / z.path
+    fill = float(meta.fill_value)
+    starts: list[tuple[str | None, int]] = []
+    for i in range(n):
+        chunk = root / meta.encode_chunk_key((i, 0, 0))
+        try:
+            size = chunk.stat().st_size
+        except FileNotFoundError:
+            starts.append((None, 0))
+            continue
+        if size != nbytes:
+            raise InputError(
+                f"{chunk}: {size} bytes, expected {nbytes} (chunk {i} of {path}, uncompressed "
+                f"{rows}x{cols} {DTYPE})"
+            )
+        starts.append((str(chunk), 0))
+    extents = _runs(starts, nbytes, chunk_blocks(full_shape))
+    return [Extent(e.path, e.offset, e.blocks, fill) for e in extents], ""
+
+
+def load_extent(path: str | None, offset: int, shape: tuple, dtype: str, fill: float):
+    """One dask chunk: a read-only memmap of ``shape`` at ``offset`` in ``path`` (no copy), or
+    ``fill`` where the chunk is not stored. Runs inside the task, so the graph holds only
+    paths and numbers (it pickles, for every scheduler)."""
+    if path is None:
+        return np.full(shape, fill, dtype=dtype)
+    try:
+        mm = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing input file") from None
+    except ValueError as exc:  # the file is shorter than offset + size
+        raise InputError(f"{path}: cannot map {shape} {dtype} at offset {offset} ({exc})") from None
+    return mm.view(np.ndarray)  # keeps the mapping alive through .base
+
+
+def dask_extents(extents: Sequence[Extent], shape: Sequence[int], label: str):
+    """(n, rows, cols) dask array with one chunk per extent, each a memmap opened in its task."""
+    import dask.array as da
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    rows, cols = shape
+    name = f"{label}-{tokenize(tuple(extents), tuple(shape))}"
+    dsk = {
+        (name, j, 0, 0): (load_extent, e.path, e.offset, (e.blocks, rows, cols), NATIVE.str, e.fill)
+        for j, e in enumerate(extents)
+    }
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=())
+    chunks = (tuple(e.blocks for e in extents), (rows,), (cols,))
+    return da.Array(graph, name, chunks=chunks, dtype=NATIVE)
+
+
+def reader(source: str, stores: Stores) -> str:
+    """How a source reads its store: ``memmap`` (zero-copy), or the library and why."""
+    if source == "dask_hdf5_chunked":
+        ext, why = hdf5_extents(stores.hdf5_chunked, stores.full_shape)
+        return "memmap" if ext is not None else f"h5py ({why})"
+    if source == "dask_zarr":
+        ext, why = zarr_extents(stores.zarr, stores.full_shape)
+        return "memmap" if ext is not None else f"zarr ({why})"
+    kind = STORE_OF[source]
+    return {"memmap": "memmap", "hdf5": "h5py", "hdf5_chunked": "h5py", "zarr": "zarr"}.get(
+        kind, "np.load"
+    )
+
+
 def handle_scheduler(spec: str) -> str:
     """Scheduler for graphs holding open h5py handles: these do not pickle, so they run on
     local threads (h5py releases the GIL for I/O) unless ``sync`` is asked."""
@@ -588,9 +778,24 @@ def _means_hdf5_chunked(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
         return np.array([ds[i].mean() for i in range(s.n)])
 
 
+ZARR_READ_ERRORS = (ValueError, TypeError, OSError, RuntimeError)  # what zarr/numcodecs raise
+
+
+def zarr_read_error(path, full_shape, exc: Exception) -> InputError:
+    """An ``InputError`` for a chunk zarr could not decode: naming the chunk file where the
+    store is raw (a file of the wrong size), else the store."""
+    if isinstance(exc, InputError):
+        return exc
+    zarr_extents(path, full_shape)  # raises naming the chunk file of the wrong size, if raw
+    return InputError(f"{path}: a chunk is not readable by zarr ({type(exc).__name__}: {exc})")
+
+
 def _means_zarr(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
     z = open_zarr(s.zarr, s.full_shape)
-    return np.array([z[i].mean() for i in range(s.n)])
+    try:
+        return np.array([z[i].mean() for i in range(s.n)])
+    except ZARR_READ_ERRORS as exc:
+        raise zarr_read_error(s.zarr, s.full_shape, exc) from None
 
 
 def _means_dask_npy(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
@@ -608,6 +813,15 @@ def _means_dask_hdf5(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
 
 
 def _means_dask_hdf5_chunked(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    """Zero-copy memmaps of the HDF5 chunks where they are stored raw, else through h5py."""
+    extents, why = hdf5_extents(s.hdf5_chunked, s.full_shape)
+    if extents is not None:
+        return block_mean_means(dask_extents(extents, s.shape, "hdf5-chunks"))
+    log.info("%s: read through h5py: %s", s.hdf5_chunked, why)
+    return _means_dask_hdf5_chunked_h5py(s, scheduler, verify)
+
+
+def _means_dask_hdf5_chunked_h5py(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
     with open_h5(s.hdf5_chunked) as f:
         ds = hdf5_chunked_dataset(f, s.hdf5_chunked, s.full_shape)
         arr = dask_hdf5_chunked(ds).mean(axis=(1, 2))
@@ -615,8 +829,20 @@ def _means_dask_hdf5_chunked(s: Stores, scheduler: str, verify: bool) -> np.ndar
 
 
 def _means_dask_zarr(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+    """Zero-copy memmaps of the Zarr chunk files where they are stored raw, else from_zarr."""
+    extents, why = zarr_extents(s.zarr, s.full_shape)
+    if extents is not None:
+        return block_mean_means(dask_extents(extents, s.shape, "zarr-chunks"))
+    log.info("%s: read with da.from_zarr: %s", s.zarr, why)
+    return _means_dask_zarr_from_zarr(s, scheduler, verify)
+
+
+def _means_dask_zarr_from_zarr(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
     open_zarr(s.zarr, s.full_shape)
-    return block_mean_means(dask_zarr(s.zarr, s.full_shape))
+    try:
+        return block_mean_means(dask_zarr(s.zarr, s.full_shape))
+    except ZARR_READ_ERRORS as exc:
+        raise zarr_read_error(s.zarr, s.full_shape, exc) from None
 
 
 MEANS: dict[str, Callable[[Stores, str, bool], np.ndarray]] = {
@@ -632,6 +858,8 @@ MEANS: dict[str, Callable[[Stores, str, bool], np.ndarray]] = {
     "dask_hdf5": _means_dask_hdf5,
     "dask_hdf5_chunked": _means_dask_hdf5_chunked,
     "dask_zarr": _means_dask_zarr,
+    "dask_hdf5_chunked_h5py": _means_dask_hdf5_chunked_h5py,
+    "dask_zarr_from_zarr": _means_dask_zarr_from_zarr,
 }
 assert tuple(MEANS) == SOURCES
 
@@ -645,7 +873,7 @@ def block_means(stores: Stores, scheduler: str = "threads") -> dict[str, np.ndar
         bad = ~np.isclose(values, ref, rtol=RTOL, atol=0.0)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            kind = source.removeprefix("dask_")
+            kind = STORE_OF[source]
             where = stores.npy[i] if kind == "npy" else getattr(stores, kind)
             raise InputError(
                 f"{where}: block {_names(stores)[i]} mean {float(values[i])!r} from {source} "
@@ -734,7 +962,7 @@ def traced_peak_mib(fn: Callable[[], object]) -> float:
 
 
 BENCH_FIELDS = [
-    "source", "store", "write_s", "read_mean_warm_s", "read_mean_cold_s", "per_block_warm_s",
+    "source", "store", "reader", "write_s", "read_mean_warm_s", "read_mean_cold_s", "per_block_warm_s",
     "bytes_on_disk", "peak_mib", "ratio_warm_vs_numpy_memmap", "ratio_warm_vs_numpy_same_store",
     "target", "blocks",
     "block_shape", "repeats", "write_repeats", "cores",
@@ -750,6 +978,7 @@ def bench_rows(
     hdf5_compression: str,
     zarr_compression: str,
     write_repeats: int = 1,
+    warmup: int = 1,
 ) -> list[dict]:
     """Write time, warm and cold read+mean time, bytes on disk and peak memory of every source.
 
@@ -757,7 +986,11 @@ def bench_rows(
     times each, the npy loads from a warm cache included). Reads use the
     workflow's stores: one warm-up pass each, then ``repeats`` rounds that visit every source in
     turn (side by side, so drift hits all alike); in each round a source is first evicted from
-    the page cache and read cold, then read again warm. Medians are reported.
+    the page cache and read cold. Then warm, in ``repeats`` rounds: for each source,
+    ``warmup`` discarded runs of the baseline and the source, then baseline, source, source,
+    baseline (alternating runs in ABBA order: the same warm-up and the same position for both,
+    and a drift of the machine's state cancels). The ratio to the baseline is the median of the
+    source's warm times over the median of the baseline times paired with them.
     """
     scratch = Path(scratch)
     scratch.mkdir(parents=True, exist_ok=True)
@@ -774,26 +1007,37 @@ def bench_rows(
         log.info("write %s: %s s", kind, times)
     shutil.rmtree(scratch, ignore_errors=True)
 
-    for source in SOURCES:  # warm up, and fail early on a bad store
-        MEANS[source](stores, scheduler, False)
-    warm = {s: [] for s in SOURCES}
+    def run(source: str) -> float:
+        return _seconds(lambda: MEANS[source](stores, scheduler, False))
+
+    for source in SOURCES:  # fail early on a bad store
+        run(source)
     cold = {s: [] for s in SOURCES}
     for _ in range(repeats):
         for source in SOURCES:
-            fn = MEANS[source]
             if evict(stores.files(source)):
-                cold[source].append(_seconds(lambda f=fn: f(stores, scheduler, False)))
-            warm[source].append(_seconds(lambda f=fn: f(stores, scheduler, False)))
+                cold[source].append(run(source))
+    warm = {s: [] for s in SOURCES}
+    paired = {s: [] for s in SOURCES}  # the baseline reads alternating with the source's
+    for _ in range(repeats):
+        for source in SOURCES:
+            for _ in range(warmup):
+                run(BASELINE)
+                run(source)
+            paired[source].append(run(BASELINE))
+            warm[source] += [run(source), run(source)]
+            paired[source].append(run(BASELINE))
     peaks = {s: traced_peak_mib(lambda f=MEANS[s]: f(stores, scheduler, False)) for s in SOURCES}
-    base = statistics.median(warm[BASELINE])
     rows = []
     for source in SOURCES:
-        kind = source.removeprefix("dask_")
+        kind = STORE_OF[source]
         w = statistics.median(warm[source])
+        base = statistics.median(paired[source])
         rows.append(
             {
                 "source": source,
                 "store": kind,
+                "reader": reader(source, stores),
                 "write_s": f"{write_s[kind]:.6g}" if source in write_s else "",
                 "read_mean_warm_s": f"{w:.6g}",
                 "read_mean_cold_s": f"{statistics.median(cold[source]):.6g}"
