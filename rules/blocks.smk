@@ -23,7 +23,7 @@ rule generate_blocks:
         "../envs/sda.yaml"
     threads: 1
     resources:
-        mem_mb=200,
+        mem_mb=500,
         runtime=10,
     params:
         spec=BLOCK_SPEC,
@@ -48,7 +48,7 @@ rule block_csv:
         "../envs/sda.yaml"
     threads: 1
     resources:
-        mem_mb=300,
+        mem_mb=500,
         runtime=10,
     params:
         spec=BLOCK_SPEC,
@@ -75,7 +75,7 @@ rule bench_block_io:
         "../envs/sda.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=1000,
+        mem_mb=500,
         runtime=30,
     params:
         spec=BLOCK_SPEC,
@@ -102,7 +102,7 @@ rule bench_generate:
         "../envs/sda.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=60,
     params:
         config=config,

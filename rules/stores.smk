@@ -144,7 +144,7 @@ rule hdf5_listing:
         "../envs/sda.yaml"
     threads: 1
     resources:
-        mem_mb=200,
+        mem_mb=500,
         runtime=5,
     script:
         "../scripts/hdf5_listing.py"
@@ -202,7 +202,7 @@ rule array_summary:
         "../envs/sda.yaml"
     threads: 2
     resources:
-        mem_mb=1024,
+        mem_mb=600,
         runtime=30,
     params:
         shape=BLOCK_SPEC.shape,
@@ -236,7 +236,7 @@ rule bench_stores:
         "../envs/sda.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=2000,
+        mem_mb=1900,
         runtime=120,
     params:
         shape=BLOCK_SPEC.shape,

@@ -36,7 +36,7 @@ rule csv_describe:
         "../envs/sda.yaml"
     threads: 4
     resources:
-        mem_mb=1000,
+        mem_mb=800,
         runtime=20,
     params:
         engine=config["tables"]["csv_engine"],
@@ -64,7 +64,7 @@ rule bench_tables:
         "../envs/sda.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=1500,
+        mem_mb=1100,
         runtime=30,
     params:
         engine=config["tables"]["csv_engine"],
@@ -87,7 +87,7 @@ rule lahman_build:
         "../envs/sda.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=700,
         runtime=10,
     script:
         "../scripts/lahman_build.py"

@@ -73,7 +73,7 @@ rule wiki_fetch:
         "../envs/sda.yaml"
     threads: 1
     resources:
-        mem_mb=200,
+        mem_mb=500,
         runtime=120,
     params:
         url=WIKI["url"],
@@ -127,7 +127,7 @@ rule text_counts:
         "../envs/sda.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=2000,
+        mem_mb=900,
         runtime=30,
     params:
         **TEXT_PARAMS,
@@ -174,7 +174,7 @@ rule text_delayed:
         "../envs/sda.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=2000,
+        mem_mb=1500,
         runtime=30,
     params:
         errors=WIKI["encoding_errors"],
@@ -225,7 +225,7 @@ rule bench_text_schedulers:
         "../envs/sda.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=3000,
+        mem_mb=1400,
         runtime=30,
     params:
         **TEXT_PARAMS,
@@ -251,7 +251,7 @@ rule bench_text:
         "../envs/sda.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=3000,
+        mem_mb=1200,
         runtime=60,
     params:
         **TEXT_PARAMS,
