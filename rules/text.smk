@@ -53,7 +53,7 @@ rule wiki_synthetic:
         "benchmarks/wiki_synthetic.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: 1
+    threads: workflow.cores
     resources:
         mem_mb=500,
         runtime=20,

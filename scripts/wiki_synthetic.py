@@ -7,5 +7,5 @@ if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
     outputs = list(sm.output)
-    write_synthetic(outputs, sm.params.file_bytes, sm.params.seed)
+    write_synthetic(outputs, sm.params.file_bytes, sm.params.seed, processes=sm.threads)
     log.info("wrote %d synthetic files: %s .. %s", len(outputs), outputs[0], outputs[-1])

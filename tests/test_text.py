@@ -158,7 +158,7 @@ def synthetic(tmp_path_factory):
 def test_synthetic_corpus_layout_and_determinism(synthetic, tmp_path):
     assert file_names(102)[99:] == ["AA/wiki_99", "AB/wiki_00", "AB/wiki_01"]
     again = [str(tmp_path / n) for n in file_names(3)]
-    write_synthetic(again, 30_000, seed=3)
+    write_synthetic(again, 30_000, seed=3, processes=2)  # workers write the same bytes
     assert [Path(p).read_bytes() for p in again] == [Path(p).read_bytes() for p in synthetic]
     text = Path(synthetic[0]).read_text(encoding="utf-8")
     assert text.startswith('<doc id="1" url="https://en.wikipedia.org/wiki?curid=1" title="')

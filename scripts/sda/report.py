@@ -173,7 +173,7 @@ def grouped_bars(ax, frame: pd.DataFrame, label_col: str, value_cols: Sequence[s
     for k, col in enumerate(value_cols):
         ax.bar([i + k * width for i in x], frame[col], width, label=col, color=COLORS[k % 7])
     ax.set_xticks([i + width * (len(value_cols) - 1) / 2 for i in x], frame[label_col])
-    ax.tick_params(axis="x", rotation=30)
+    plt.setp(ax.get_xticklabels(), rotation=35, ha="right", rotation_mode="anchor")
     ax.legend()
 
 
@@ -224,10 +224,10 @@ def section_stores(page: Page, stores: Path, means: Path, summary: Path) -> None
     axes[0].set_yscale("log")
     axes[0].set_title("seconds (log scale): write, read+mean warm / cold")
     bars(axes[1], list(writes["source"]), list(writes["bytes_on_disk"] / 2**20), annotate=False)
-    axes[1].tick_params(axis="x", rotation=30)
+    plt.setp(axes[1].get_xticklabels(), rotation=35, ha="right", rotation_mode="anchor")
     axes[1].set_title("size on disk (MiB)")
     bars(axes[2], list(bench["source"]), list(bench["peak_mib"]), COLORS[2], annotate=False)
-    axes[2].tick_params(axis="x", rotation=60)
+    plt.setp(axes[2].get_xticklabels(), rotation=50, ha="right", rotation_mode="anchor")
     axes[2].set_title("peak memory of read+mean (MiB)")
     parts.append(page.figure(fig, "stores_times_sizes", "stores: time, size, memory"))
     cols = [
@@ -257,7 +257,7 @@ def section_stores(page: Page, stores: Path, means: Path, summary: Path) -> None
         ax.plot(range(len(frame)), values[col], "o-"[k % 2], ms=3, label=col, alpha=0.7)
     ax.set_xlabel("block")
     ax.set_ylabel("mean")
-    ax.legend(ncol=4, fontsize=7)
+    ax.legend(ncol=1, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(f"per-block means from {len(values.columns)} sources")
     parts.append(page.figure(fig, "stores_block_means", "per-block means from every source"))
     parts.append(
@@ -422,7 +422,8 @@ STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
 h1 { border-bottom: 2px solid #1f77b4; }
 section { margin: 2em 0; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; display: block;
+        overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }
 td:first-child, th:first-child { text-align: left; }
 th { background: #f0f4f8; }

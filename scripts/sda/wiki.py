@@ -6,6 +6,7 @@ sequence of ``<doc id=… url=… title=…>`` … ``</doc>`` blocks.
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import string
@@ -54,7 +55,8 @@ def file_names(n: int) -> list[str]:
     return names
 
 
-def vocabulary(seed: int, size: int = VOCAB_SIZE) -> list[str]:
+@functools.lru_cache(maxsize=4)
+def vocabulary(seed: int, size: int = VOCAB_SIZE) -> tuple[str, ...]:
     """Common words first, then made-up words of 2-4 syllables, a few non-ASCII ones early."""
     rng = np.random.default_rng([seed, 1_000_000])
     words = list(dict.fromkeys(COMMON))
@@ -67,7 +69,7 @@ def vocabulary(seed: int, size: int = VOCAB_SIZE) -> list[str]:
         if w not in seen:
             seen.add(w)
             words.append(w)
-    return words
+    return tuple(words)
 
 
 def synthetic_text(index: int, file_bytes: int, seed: int, vocab: list[str]) -> str:
@@ -112,12 +114,27 @@ def synthetic_text(index: int, file_bytes: int, seed: int, vocab: list[str]) -> 
     return "".join(parts)
 
 
-def write_synthetic(paths: list[str], file_bytes: int, seed: int) -> None:
-    """Write the synthetic files ``paths`` (file ``i`` of the list is the ``i``-th file)."""
-    vocab = vocabulary(seed)
-    for i, path in enumerate(paths):
-        with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(synthetic_text(i, file_bytes, seed, vocab))
+def _write_one(args: tuple[int, str, int, int]) -> None:
+    i, path, file_bytes, seed = args
+    with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(synthetic_text(i, file_bytes, seed, vocabulary(seed)))
+
+
+def write_synthetic(paths: list[str], file_bytes: int, seed: int, processes: int = 1) -> None:
+    """Write the synthetic files ``paths`` (file ``i`` of the list is the ``i``-th file).
+
+    Each file depends only on (seed, i), so ``processes`` workers write the same bytes as one.
+    """
+    jobs = [(i, str(path), file_bytes, seed) for i, path in enumerate(paths)]
+    if processes <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            _write_one(job)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(min(processes, len(jobs))) as pool:
+        for _ in pool.imap_unordered(_write_one, jobs):
+            pass
 
 
 def fetch(url: str, dest: str | Path) -> None:
