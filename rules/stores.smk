@@ -1,11 +1,20 @@
 # Array stores (npz, memmap, HDF5, Zarr) of the first stores.n blocks, per-block means from
 # every store with numpy and dask.array, the whole-dataset summary, and their timings.
-from sda.stores import check_stores_config
+import math
+
+from sda.stores import check_stores_config, shard_blocks
 
 check_stores_config(config)
 
 STORES = config["stores"]
 STORE_BLOCKS = NPY_BLOCKS[: STORES["n"]]
+# one Zarr shard in MB: the writer holds about 2-3 of them (measured 2.3 + 150 MB)
+ZARR_SHARD_MB = (
+    max(1, shard_blocks(STORES["zarr_shard_blocks"], STORES["n"]))
+    * math.prod(BLOCK_SPEC.shape)
+    * 8
+    // 10**6
+)
 
 ALL_TARGETS.extend(
     [
@@ -120,11 +129,12 @@ rule store_zarr:
         "../envs/sda.yaml"
     threads: 1
     resources:
-        mem_mb=500,
+        mem_mb=300 + 3 * ZARR_SHARD_MB,
         runtime=60,
     params:
         shape=BLOCK_SPEC.shape,
         compression=STORES["zarr_compression"],
+        shard_blocks=STORES["zarr_shard_blocks"],
     script:
         "../scripts/stores_write.py"
 
@@ -236,13 +246,14 @@ rule bench_stores:
         "../envs/sda.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=1900,
+        mem_mb=max(1900, 300 + 3 * ZARR_SHARD_MB),
         runtime=120,
     params:
         shape=BLOCK_SPEC.shape,
         scheduler=config["dask"]["scheduler"],
         hdf5_compression=STORES["hdf5_compression"],
         zarr_compression=STORES["zarr_compression"],
+        zarr_shard_blocks=STORES["zarr_shard_blocks"],
         repeats=config["bench"]["repeats"],
         write_repeats=STORES["write_repeats"],
     script:

@@ -33,6 +33,7 @@ if __name__ == "__main__":
             scheduler=scheduler,
             hdf5_compression=sm.params.hdf5_compression,
             zarr_compression=sm.params.zarr_compression,
+            zarr_shard_blocks=sm.params.zarr_shard_blocks,
         )
     write_rows(out, rows, BENCH_FIELDS)
     for row in rows:

@@ -17,7 +17,7 @@ if __name__ == "__main__":
     elif rule == "store_hdf5_chunked":
         write_hdf5_chunked(out, blocks, shape, sm.params.compression)
     elif rule == "store_zarr":
-        write_zarr(out, blocks, shape, sm.params.compression)
+        write_zarr(out, blocks, shape, sm.params.compression, sm.params.shard_blocks)
     else:
         raise ValueError(f"stores_write.py does not serve rule {rule}")
     log.info("%s: wrote %d blocks of shape %s to %s", rule, len(blocks), shape, out)

@@ -71,10 +71,22 @@ def stores(tmp_path, blocks) -> Stores:
 
 @pytest.fixture
 def raw_stores(tmp_path, blocks) -> Stores:
-    """Uncompressed chunked HDF5 and Zarr (the defaults): the zero-copy readers apply."""
+    """Uncompressed chunked HDF5 and Zarr (one file per chunk): the zero-copy readers apply."""
     s = Stores.under(tmp_path / "raw", blocks, SPEC.shape)
     for kind in ("memmap", "hdf5_chunked", "zarr"):
         write_store(kind, s, hdf5_compression="none", zarr_compression="none")
+    return s
+
+
+SHARD = 3  # blocks per shard in sharded_stores: shards c/0/0/0 (blocks 0-2) and c/1/0/0 (3)
+
+
+@pytest.fixture
+def sharded_stores(tmp_path, blocks) -> Stores:
+    """Uncompressed Zarr with shards of SHARD blocks (the default layout, smaller)."""
+    s = Stores.under(tmp_path / "sharded", blocks, SPEC.shape)
+    for kind in ("memmap", "zarr"):
+        write_store(kind, s, "none", "none", zarr_shard_blocks=SHARD)
     return s
 
 
@@ -185,15 +197,22 @@ def test_hdf5_chunked(tmp_path, blocks, compression):
     assert again.read_bytes() == path.read_bytes()
 
 
+@pytest.mark.parametrize("shard", [0, 3, 99])
 @pytest.mark.parametrize("compression", ["none", "zstd", "gzip"])
-def test_zarr(tmp_path, blocks, compression):
+def test_zarr(tmp_path, blocks, compression, shard):
+    import dask.array as da
+
     path = tmp_path / "r.zarr"
-    write_zarr(path, blocks, SPEC.shape, compression)
+    write_zarr(path, blocks, SPEC.shape, compression, shard)
     z = zarr.open_array(str(path), mode="r")
     assert z.shape == (N, 12, 5) and z.chunks == (1, 12, 5)
+    assert z.shards == (None if shard == 0 else (min(shard, N), 12, 5))
     np.testing.assert_array_equal(z[...], arrays(blocks))
+    np.testing.assert_array_equal(da.from_zarr(str(path)).compute(), arrays(blocks))
+    shard_files = sorted(p.name for p in (path / "c").iterdir())
+    assert shard_files == [str(k) for k in range(-(-N // min(shard, N)) if shard else N)]
     again = tmp_path / "r2.zarr"
-    write_zarr(again, blocks, SPEC.shape, compression)
+    write_zarr(again, blocks, SPEC.shape, compression, shard)
     files = sorted(p.relative_to(path) for p in path.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     assert all((path / f).read_bytes() == (again / f).read_bytes() for f in files)
@@ -268,6 +287,8 @@ def test_block_of_wrong_shape_fails_writer_and_leaves_nothing(tmp_path, blocks):
     for kind in ("npz", "memmap", "hdf5", "hdf5_chunked", "zarr"):
         with pytest.raises(InputError, match=r"x000002\.npy: shape \(11, 5\) differs"):
             write_store(kind, s, "none", "none")
+    with pytest.raises(InputError, match=r"x000002\.npy: shape \(11, 5\) differs"):
+        write_store("zarr", s, "none", "none", zarr_shard_blocks=3)
     assert list((tmp_path / "out").iterdir()) == []  # no store, no temp file
 
 
@@ -294,6 +315,11 @@ def test_check_stores_config():
         check_stores_config({**ok, "stores": {"n": 11}})
     with pytest.raises(ConfigError, match="4 GiB chunk limit"):
         check_stores_config({**ok, "blocks": {"n": 10, "rows": 2**16, "cols": 2**13}})
+    big = {"blocks": {"n": 200, "rows": 1000, "cols": 1000}, "stores": {"n": 200}}
+    check_stores_config({**big, "stores": {"n": 200, "zarr_shard_blocks": 134}})  # 1.07 GB
+    check_stores_config({**big, "stores": {"n": 100, "zarr_shard_blocks": 500}})  # 100 blocks
+    with pytest.raises(ConfigError, match="stores.zarr_shard_blocks: a shard of 135 blocks"):
+        check_stores_config({**big, "stores": {"n": 200, "zarr_shard_blocks": 135}})
 
 
 # ---------------------------------------------------------------------------- zero-copy readers
@@ -413,3 +439,106 @@ def test_lost_zarr_chunk_reads_as_fill_value_zero_copy(raw_stores):
     os.unlink(f"{raw_stores.zarr}/c/0/0/0")
     got = MEANS["dask_zarr"](raw_stores, "threads", False)
     assert np.isnan(got[0]) and np.allclose(got[1:], expected_means(raw_stores)[1:], rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------- sharded Zarr
+
+
+def shard_file(s: Stores, k: int) -> str:
+    return f"{s.zarr}/c/{k}/0/0"
+
+
+def test_sharded_zarr_is_read_zero_copy_in_runs(sharded_stores):
+    s = sharded_stores
+    ext, why = zarr_extents(s.zarr, s.full_shape)
+    block = 12 * 5 * 8
+    assert why == "" and reader("dask_zarr", s) == "memmap"
+    assert [(e.path, e.offset, e.blocks) for e in ext] == [
+        (shard_file(s, 0), 0, 3),  # inner chunks back to back in C order, then the index
+        (shard_file(s, 1), 0, 1),
+    ]
+    assert os.path.getsize(shard_file(s, 0)) == 3 * block + 3 * 16 + 4
+    raw = np.fromfile(shard_file(s, 0), dtype="<f8", count=3 * 12 * 5).reshape(3, 12, 5)
+    np.testing.assert_array_equal(raw, arrays(s.npy)[:3])  # independent of sda's reader
+    for e in ext:
+        chunk = load_extent(e.path, e.offset, (e.blocks, *SPEC.shape), "<f8", e.fill)
+        assert not chunk.flags.owndata and isinstance(chunk.base, np.memmap)
+    for source in ("zarr", "dask_zarr", "dask_zarr_from_zarr"):
+        got = MEANS[source](s, "threads", True)
+        np.testing.assert_allclose(got, expected_means(s), rtol=1e-12, atol=0, err_msg=source)
+
+
+def test_sharded_zarr_runs_follow_the_index(tmp_path, blocks):
+    """Inner chunks written out of order: the offsets come from the index, not assumed."""
+    s = Stores.under(tmp_path, blocks, SPEC.shape)
+    z = zarr.create_array(
+        store=s.zarr, shape=s.full_shape, chunks=(1, *SPEC.shape), shards=(N, *SPEC.shape),
+        dtype="f8", compressors=None, fill_value=np.nan, zarr_format=3,
+    )  # fmt: skip
+    x = arrays(blocks)
+    z[2] = x[2]
+    z[0] = x[0]  # rewrites the shard: whatever order zarr picks, the index says where
+    ext, why = zarr_extents(s.zarr, s.full_shape)
+    assert why == "" and sum(e.blocks for e in ext) == N
+    got = MEANS["dask_zarr"](s, "sync", False)
+    want = z[...].mean(axis=(1, 2))  # zarr's own reading: NaN for the unwritten blocks 1, 3
+    np.testing.assert_array_equal(np.isnan(got), [False, True, False, True])
+    np.testing.assert_allclose(got[[0, 2]], want[[0, 2]], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(got[[0, 2]], x[[0, 2]].mean(axis=(1, 2)), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("scheduler", ["sync", "processes"])
+def test_sharded_zero_copy_graph_pickles(sharded_stores, scheduler):
+    import dask
+
+    with dask.config.set(scheduler=scheduler, num_workers=2):
+        got = MEANS["dask_zarr"](sharded_stores, scheduler, True)
+    np.testing.assert_allclose(got, expected_means(sharded_stores), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("source", ["zarr", "dask_zarr", "dask_zarr_from_zarr"])
+def test_truncated_shard_names_the_shard_file(sharded_stores, source):
+    shard = shard_file(sharded_stores, 0)
+    os.truncate(shard, os.path.getsize(shard) - 8)
+    with pytest.raises(InputError, match=re.escape(shard) + r": shard index checksum"):
+        MEANS[source](sharded_stores, "threads", False)
+
+
+def test_shard_shorter_than_its_index_names_the_shard_file(sharded_stores):
+    shard = shard_file(sharded_stores, 1)
+    os.truncate(shard, 20)
+    with pytest.raises(InputError, match=re.escape(shard) + r": 20 bytes, shorter than its"):
+        MEANS["dask_zarr"](sharded_stores, "threads", False)
+
+
+def test_shard_index_pointing_outside_the_file_names_it(sharded_stores):
+    """A consistent index (checksum recomputed) with an offset past the data is refused."""
+    import google_crc32c
+
+    shard = shard_file(sharded_stores, 0)
+    data = bytearray(open(shard, "rb").read())
+    index = np.frombuffer(data[-52:-4], dtype="<u8").copy().reshape(3, 2)
+    index[2, 0] += 480
+    body = index.tobytes()
+    data[-52:] = body + np.uint32(google_crc32c.value(body)).astype("<u4").tobytes()
+    open(shard, "wb").write(data)
+    with pytest.raises(InputError, match=re.escape(shard) + r": inner chunk 2 .* lies outside"):
+        MEANS["dask_zarr"](sharded_stores, "threads", False)
+
+
+def test_lost_shard_reads_as_fill_value(sharded_stores):
+    os.unlink(shard_file(sharded_stores, 0))
+    got = MEANS["dask_zarr"](sharded_stores, "threads", False)
+    assert np.isnan(got[:3]).all()
+    np.testing.assert_allclose(got[3:], expected_means(sharded_stores)[3:], rtol=1e-12, atol=0)
+    for source in ("zarr", "dask_zarr_from_zarr"):  # as zarr itself reads it
+        np.testing.assert_array_equal(MEANS[source](sharded_stores, "sync", False), got)
+
+
+def test_compressed_shards_fall_back_to_from_zarr(tmp_path, blocks):
+    s = Stores.under(tmp_path, blocks, SPEC.shape)
+    write_zarr(s.zarr, blocks, SPEC.shape, "zstd", SHARD)
+    ext, why = zarr_extents(s.zarr, s.full_shape)
+    assert ext is None and "Zstd" in why and reader("dask_zarr", s).startswith("zarr (")
+    got = MEANS["dask_zarr"](s, "threads", True)
+    np.testing.assert_allclose(got, expected_means(s), rtol=1e-12, atol=0)

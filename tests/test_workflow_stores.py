@@ -15,6 +15,7 @@ import h5py
 import numpy as np
 import pytest
 import zarr
+from dask import array as da
 
 from conftest import copy_workflow, run_snakemake
 
@@ -80,8 +81,10 @@ def test_every_store_holds_the_blocks(stores_run, test_config, data):
         assert ds.compression == test_config["stores"]["hdf5_compression"]
         np.testing.assert_array_equal(ds[...], data)
     z = zarr.open_array(str(res / "random.zarr"), mode="r")
-    assert z.chunks == (1, *data.shape[1:])
+    shard = min(test_config["stores"]["zarr_shard_blocks"], n)
+    assert z.chunks == (1, *data.shape[1:]) and z.shards == (shard, *data.shape[1:])
     np.testing.assert_array_equal(z[...], data)
+    np.testing.assert_array_equal(da.from_zarr(str(res / "random.zarr")).compute(), data)
 
 
 def test_hdf5_listing(stores_run, test_config, data):
@@ -160,9 +163,9 @@ def test_same_config_same_bytes_whatever_cores(stores_run, tmp_path):
 
 
 def test_uncompressed_stores_zero_copy(tmp_path, data):
-    """The defaults (no compression): dask reads the HDF5 chunks and Zarr chunk files as
+    """The defaults (no compression): dask reads the HDF5 chunks and the Zarr shards as
     memmaps; every column of block_means.csv still agrees with numpy, and a truncated Zarr
-    chunk file fails the rule naming that file."""
+    shard file fails the rule naming that file."""
     wf = copy_workflow(tmp_path / "wf")
     (wf / "raw.yaml").write_text("stores:\n  hdf5_compression: none\n  zarr_compression: none\n")
     configs = ["config/test.yaml", "raw.yaml"]
@@ -176,13 +179,16 @@ def test_uncompressed_stores_zero_copy(tmp_path, data):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, err_msg=source)
     with h5py.File(wf / "results/stores/random_chunked.hdf5", "r") as f:
         assert f["x"].compression is None
-    chunk = wf / "results/stores/random.zarr/c/2/0/0"
-    chunk.write_bytes(chunk.read_bytes()[:-8])
+    shard = wf / "results/stores/random.zarr/c/1/0/0"  # test.yaml: shards of 4 blocks, n 6
+    np.testing.assert_array_equal(  # inner chunks raw and back to back, then the index
+        np.fromfile(shard, dtype="<f8", count=data[4:].size).reshape(data[4:].shape), data[4:]
+    )
+    shard.write_bytes(shard.read_bytes()[:-8])
     (wf / target).unlink()
     proc = run_snakemake(wf, target, configfile=configs, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and not (wf / target).exists()
-    assert re.search(r"results/stores/random\.zarr/c/2/0/0: \d+ bytes, expected \d+", out), out
+    assert re.search(r"results/stores/random\.zarr/c/1/0/0: shard index checksum", out), out
 
 
 @pytest.fixture
@@ -235,7 +241,11 @@ def test_block_of_wrong_shape(broken_copy, test_config):
 
 @pytest.mark.parametrize(
     "stores_yaml, key",
-    [("n: 21", "stores.n"), ("hdf5_compression: bzip2", "stores.hdf5_compression")],
+    [
+        ("n: 21", "stores.n"),
+        ("hdf5_compression: bzip2", "stores.hdf5_compression"),
+        ("zarr_shard_blocks: -1", "stores.zarr_shard_blocks"),
+    ],
 )
 def test_invalid_stores_config(workflow_copy, stores_yaml, key):
     bad = workflow_copy / "bad.yaml"

@@ -60,6 +60,8 @@ RATIO_SOURCES = ("dask_memmap", "dask_hdf5_chunked", "dask_zarr")
 RATIO_TARGET = 1.5
 RTOL = 1e-12
 DASK_CHUNK_BYTES = 128 * 2**20  # dask chunks of whole blocks, about this size (100 MB-1 GB)
+ZARR_SHARD_LIMIT = 2**30  # a Zarr shard is written in one piece, from memory
+MISSING = 2**64 - 1  # (offset, nbytes) of an inner chunk not stored in a Zarr shard
 
 
 def check_stores_config(config: Mapping) -> None:
@@ -75,6 +77,19 @@ def check_stores_config(config: Mapping) -> None:
             f"invalid config key blocks.rows: a block of {blocks['rows']}x{blocks['cols']} "
             f"float64 is {nbytes} bytes, above HDF5's 4 GiB chunk limit (random_chunked.hdf5)"
         )
+    shard = shard_blocks(stores.get("zarr_shard_blocks", 0), stores["n"]) * nbytes
+    if shard > ZARR_SHARD_LIMIT:
+        raise ConfigError(
+            f"invalid config key stores.zarr_shard_blocks: a shard of "
+            f"{stores['zarr_shard_blocks']} blocks of {blocks['rows']}x{blocks['cols']} float64 "
+            f"is {shard} bytes, above {ZARR_SHARD_LIMIT} (1 GiB): the writer holds a whole "
+            f"shard in memory (random.zarr)"
+        )
+
+
+def shard_blocks(setting: int, n: int) -> int:
+    """Blocks per Zarr shard for ``stores.zarr_shard_blocks`` (0: no sharding), at most ``n``."""
+    return min(int(setting), int(n))
 
 
 @dataclass(frozen=True)
@@ -255,31 +270,52 @@ def zarr_compressors(compression: str):
 
 
 def write_zarr(
-    path: str | Path, npy_files: Sequence[str], shape: Sequence[int], compression: str = "none"
+    path: str | Path,
+    npy_files: Sequence[str],
+    shape: Sequence[int],
+    compression: str = "none",
+    shard: int = 0,
 ) -> None:
     """The (n, rows, cols) array as a Zarr v3 directory store, chunks of one block.
 
-    The fill value is NaN, so a chunk file lost later reads as NaN (and fails the agreement
-    check of the block means) rather than as plausible zeros.
+    ``shard`` > 0 (``stores.zarr_shard_blocks``): Zarr v3 sharding, shards of ``shard`` blocks
+    (at most n), each one file ``c/k/0/0`` holding its inner chunks (one block each) back to
+    back, then the shard index. Shards are written whole, one at a time (a shard written block
+    by block would be read and rewritten at every block): memory is about 2-3 shards.
+    ``shard`` 0: one file per chunk. The fill value is NaN, so a chunk lost later reads as NaN
+    (and fails the agreement check of the block means) rather than as plausible zeros.
     """
     import zarr
 
     full = (len(npy_files), *shape)
+    step = shard_blocks(shard, len(npy_files)) or 1
     with atomic_path(path) as tmp:
         z = zarr.create_array(
             store=str(tmp),
             shape=full,
             chunks=(1, *shape),
+            shards=(step, *shape) if shard > 0 else None,
             dtype=DTYPE,
             compressors=zarr_compressors(compression),
             fill_value=np.nan,
             zarr_format=3,
         )
+        buf = np.empty((step, *shape), dtype=DTYPE)
+        start = 0
         for i, (_, block) in enumerate(iter_blocks(npy_files, shape)):
-            z[i] = block
+            buf[i - start] = block
+            if i - start + 1 == step or i + 1 == len(npy_files):
+                z[start : i + 1] = buf[: i + 1 - start]
+                start = i + 1
 
 
-def write_store(kind: str, stores: Stores, hdf5_compression: str, zarr_compression: str) -> None:
+def write_store(
+    kind: str,
+    stores: Stores,
+    hdf5_compression: str,
+    zarr_compression: str,
+    zarr_shard_blocks: int = 0,
+) -> None:
     """Write one store of ``stores`` by its kind (a name in :data:`NUMPY_SOURCES`)."""
     files, shape = stores.npy, stores.shape
     if kind == "npy":
@@ -294,7 +330,7 @@ def write_store(kind: str, stores: Stores, hdf5_compression: str, zarr_compressi
     elif kind == "hdf5_chunked":
         write_hdf5_chunked(stores.hdf5_chunked, files, shape, hdf5_compression)
     elif kind == "zarr":
-        write_zarr(stores.zarr, files, shape, zarr_compression)
+        write_zarr(stores.zarr, files, shape, zarr_compression, zarr_shard_blocks)
     else:
         raise ValueError(f"unknown store {kind!r}")
 
@@ -631,16 +667,27 @@ def hdf5_extents(path: str | Path, full_shape: Sequence[int]) -> tuple[list[Exte
     return _runs(starts, nbytes, chunk_blocks(full_shape)), ""
 
 
+def _native_bytes_codec(codec) -> bool:
+    from zarr.codecs import BytesCodec
+
+    return isinstance(codec, BytesCodec) and (
+        codec.endian is None or codec.endian.value == sys.byteorder
+    )
+
+
 def zarr_extents(path: str | Path, full_shape: Sequence[int]) -> tuple[list[Extent] | None, str]:
-    """Where each block of ``random.zarr`` lies, for zero-copy reads: one file per chunk.
+    """Where each block of ``random.zarr`` lies, for zero-copy reads.
 
     With no compressor, no filter and a plain ``bytes`` codec (native byte order), a Zarr v3
-    chunk file holds the raw chunk in C order; its name comes from the array's chunk key
-    encoding (``c/0/0/0``). Returns ``(None, reason)`` when that does not hold (the caller
-    uses ``da.from_zarr``). A missing chunk file reads as the fill value (NaN), as Zarr reads
-    it; a chunk file of the wrong size raises ``InputError`` naming the file.
+    chunk holds the raw block in C order. Unsharded, each chunk is a file named by the array's
+    chunk key encoding (``c/0/0/0``). Sharded (one ``sharding_indexed`` codec whose inner
+    chunks are one block each, stored raw), a shard file ``c/k/0/0`` holds its inner chunks
+    where its index says: see :func:`shard_index`; blocks back to back in one shard merge into
+    one extent. Returns ``(None, reason)`` otherwise (the caller uses ``da.from_zarr``).
+    A missing chunk (file, shard, or inner chunk) reads as the fill value (NaN), as Zarr reads
+    it; a chunk file of the wrong size or a bad shard raises ``InputError`` naming the file.
     """
-    from zarr.codecs import BytesCodec
+    from zarr.codecs import ShardingCodec
     from zarr.storage import LocalStore
 
     n, rows, cols = full_shape
@@ -650,33 +697,118 @@ def zarr_extents(path: str | Path, full_shape: Sequence[int]) -> tuple[list[Exte
     if meta.zarr_format != 3 or not isinstance(z.store, LocalStore):
         return None, f"zarr_format {meta.zarr_format}, store {type(z.store).__name__}"
     codecs = tuple(meta.codecs)
-    if (
-        len(codecs) != 1
-        or not isinstance(codecs[0], BytesCodec)
-        or not _raw_dtype_ok(z.dtype)
-        or (codecs[0].endian is not None and codecs[0].endian.value != sys.byteorder)
-    ):
+    sharding = codecs[0] if len(codecs) == 1 and isinstance(codecs[0], ShardingCodec) else None
+    inner = tuple(sharding.codecs) if sharding is not None else codecs
+    if len(inner) != 1 or not _native_bytes_codec(inner[0]) or not _raw_dtype_ok(z.dtype):
         return None, f"codecs {codecs}"
     if tuple(z.chunks) != (1, rows, cols):
         return None, f"chunks {z.chunks}"
     root = Path(z.store.root) / z.path
     fill = float(meta.fill_value)
     starts: list[tuple[str | None, int]] = []
-    for i in range(n):
-        chunk = root / meta.encode_chunk_key((i, 0, 0))
-        try:
-            size = chunk.stat().st_size
-        except FileNotFoundError:
-            starts.append((None, 0))
-            continue
-        if size != nbytes:
-            raise InputError(
-                f"{chunk}: {size} bytes, expected {nbytes} (chunk {i} of {path}, uncompressed "
-                f"{rows}x{cols} {DTYPE})"
-            )
-        starts.append((str(chunk), 0))
+    if sharding is None:
+        for i in range(n):
+            chunk = root / meta.encode_chunk_key((i, 0, 0))
+            try:
+                size = chunk.stat().st_size
+            except FileNotFoundError:
+                starts.append((None, 0))
+                continue
+            if size != nbytes:
+                raise InputError(
+                    f"{chunk}: {size} bytes, expected {nbytes} (chunk {i} of {path}, "
+                    f"uncompressed {rows}x{cols} {DTYPE})"
+                )
+            starts.append((str(chunk), 0))
+    else:
+        step = int(z.shards[0])
+        if tuple(z.shards[1:]) != (rows, cols):
+            return None, f"shards {z.shards}"
+        why = _index_codecs_why(sharding)
+        if why:
+            return None, why
+        for k in range(math.ceil(n / step)):
+            shard = root / meta.encode_chunk_key((k, 0, 0))
+            blocks = min(step, n - k * step)
+            index = shard_index(shard, sharding, step, nbytes, path)
+            if index is None:  # no shard file: all its blocks read as the fill value
+                starts += [(None, 0)] * blocks
+                continue
+            for j in range(blocks):
+                offset, size = (int(v) for v in index[j])
+                starts.append((None, 0) if offset == MISSING else (str(shard), offset))
     extents = _runs(starts, nbytes, chunk_blocks(full_shape))
     return [Extent(e.path, e.offset, e.blocks, fill) for e in extents], ""
+
+
+def _index_codecs_why(sharding) -> str:
+    """Why the shard index is not one we read (``bytes`` little endian, optional crc32c)."""
+    from zarr.codecs import BytesCodec, Crc32cCodec
+
+    ic = tuple(sharding.index_codecs)
+    ok = (
+        len(ic) in (1, 2)
+        and isinstance(ic[0], BytesCodec)
+        and (ic[0].endian is None or ic[0].endian.value == "little")
+        and all(isinstance(c, Crc32cCodec) for c in ic[1:])
+    )
+    return "" if ok else f"shard index codecs {ic}"
+
+
+def shard_index(shard: Path, sharding, step: int, nbytes: int, store) -> np.ndarray | None:
+    """The (offset, nbytes) uint64 pairs of a shard's ``step`` inner chunks, checked; None if
+    the shard file does not exist.
+
+    The index is ``step`` x 16 bytes little-endian (+ 4 bytes crc32c if the index codecs say
+    so) at the end of the file (``index_location: end``, the default) or at its start. The
+    checksum is verified; every stored inner chunk must be ``nbytes`` long and lie inside the
+    file (outside the index), else ``InputError`` naming the shard file. Offsets of
+    ``2**64 - 1`` mark an inner chunk not stored (it reads as the fill value).
+    """
+    from zarr.codecs import Crc32cCodec
+    from zarr.codecs.sharding import ShardingCodecIndexLocation
+
+    crc = any(isinstance(c, Crc32cCodec) for c in sharding.index_codecs)
+    size_index = step * 16 + (4 if crc else 0)
+    at_end = sharding.index_location == ShardingCodecIndexLocation.end
+    try:
+        size = shard.stat().st_size
+    except FileNotFoundError:
+        return None
+    if size < size_index:
+        raise InputError(
+            f"{shard}: {size} bytes, shorter than its shard index ({size_index} bytes; shard of "
+            f"{store}): truncated"
+        )
+    with open(shard, "rb") as fh:
+        fh.seek(size - size_index if at_end else 0)
+        raw = fh.read(size_index)
+    if crc:
+        import google_crc32c
+
+        body, stored = raw[:-4], raw[-4:]
+        if np.uint32(google_crc32c.value(body)).astype("<u4").tobytes() != stored:
+            raise InputError(
+                f"{shard}: shard index checksum (crc32c) differs from the index (shard of "
+                f"{store}): truncated or corrupt"
+            )
+        raw = body
+    index = np.frombuffer(raw, dtype="<u8").reshape(step, 2)
+    lo, hi = (0, size - size_index) if at_end else (size_index, size)
+    for j, (offset, length) in enumerate(index.tolist()):
+        if offset == MISSING and length == MISSING:
+            continue
+        if length != nbytes:
+            raise InputError(
+                f"{shard}: inner chunk {j} is {length} bytes, expected {nbytes} (shard of "
+                f"{store}, uncompressed)"
+            )
+        if offset < lo or offset + length > hi:
+            raise InputError(
+                f"{shard}: inner chunk {j} ({length} bytes at offset {offset}) lies outside the "
+                f"shard's data (bytes {lo}-{hi}; shard of {store})"
+            )
+    return index
 
 
 def load_extent(path: str | None, offset: int, shape: tuple, dtype: str, fill: float):
@@ -977,6 +1109,7 @@ def bench_rows(
     scheduler: str,
     hdf5_compression: str,
     zarr_compression: str,
+    zarr_shard_blocks: int = 0,
     write_repeats: int = 1,
     warmup: int = 1,
 ) -> list[dict]:
@@ -1000,7 +1133,11 @@ def bench_rows(
     write_s = {}
     for kind in NUMPY_SOURCES:
         times = [
-            _seconds(lambda k=kind: write_store(k, target, hdf5_compression, zarr_compression))
+            _seconds(
+                lambda k=kind: write_store(
+                    k, target, hdf5_compression, zarr_compression, zarr_shard_blocks
+                )
+            )
             for _ in range(write_repeats)
         ]
         write_s[kind] = statistics.median(times)
