@@ -107,6 +107,6 @@ rule bench_generate:
     params:
         config=config,
         snakefile=workflow.main_snakefile,
-        repeats=2,
+        repeats=3,
     script:
         "../scripts/bench_generate.py"
