@@ -55,7 +55,8 @@ rule wiki_synthetic:
         "../envs/sda.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=500,
+        # one worker process (~60 MB) per thread, plus the job's own Snakemake process
+        mem_mb=lambda wildcards, threads: 300 + 60 * threads,
         runtime=20,
     params:
         file_bytes=WIKI["file_bytes"],
