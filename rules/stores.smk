@@ -2,12 +2,14 @@
 # every store with numpy and dask.array, the whole-dataset summary, and their timings.
 import math
 
-from sda.stores import check_stores_config, shard_blocks
+from sda.stores import Stores, check_stores_config, shard_blocks
 
 check_stores_config(config)
 
 STORES = config["stores"]
 STORE_BLOCKS = NPY_BLOCKS[: STORES["n"]]
+# Every store of the first stores.n blocks, by name: the inputs of the rules that read them all.
+STORE_INPUTS = Stores.under("results/stores", STORE_BLOCKS, BLOCK_SPEC.shape).inputs()
 # one Zarr shard in MB: the writer holds about 2-3 of them (measured 2.3 + 150 MB)
 ZARR_SHARD_MB = (
     max(1, shard_blocks(STORES["zarr_shard_blocks"], STORES["n"]))
@@ -163,14 +165,7 @@ rule hdf5_listing:
 rule block_means:
     # Per-block means from every store, with numpy and with dask.array; all must agree.
     input:
-        npy=STORE_BLOCKS,
-        npz="results/stores/xs.npz",
-        npz_compressed="results/stores/xs_compressed.npz",
-        memmap="results/stores/random.dat",
-        sidecar="results/stores/random.dat.json",
-        hdf5="results/stores/random.hdf5",
-        hdf5_chunked="results/stores/random_chunked.hdf5",
-        zarr="results/stores/random.zarr",
+        **STORE_INPUTS,
     output:
         report(
             "results/tables/block_means.csv",
@@ -224,14 +219,7 @@ rule array_summary:
 rule bench_stores:
     # Write, warm and cold read+mean, bytes and peak memory of every source, side by side.
     input:
-        npy=STORE_BLOCKS,
-        npz="results/stores/xs.npz",
-        npz_compressed="results/stores/xs_compressed.npz",
-        memmap="results/stores/random.dat",
-        sidecar="results/stores/random.dat.json",
-        hdf5="results/stores/random.hdf5",
-        hdf5_chunked="results/stores/random_chunked.hdf5",
-        zarr="results/stores/random.zarr",
+        **STORE_INPUTS,
     output:
         report(
             "results/bench/stores.csv",

@@ -11,17 +11,7 @@ if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
     inp, out = sm.input, Path(sm.output[0])
-    stores = Stores(
-        npy=tuple(inp.npy),
-        shape=tuple(sm.params.shape),
-        npz=inp.npz,
-        npz_compressed=inp.npz_compressed,
-        memmap=inp.memmap,
-        sidecar=inp.sidecar,
-        hdf5=inp.hdf5,
-        hdf5_chunked=inp.hdf5_chunked,
-        zarr=inp.zarr,
-    )
+    stores = Stores.from_inputs(inp, sm.params.shape)
     scheduler = sm.params.scheduler
     with dask_scheduler(scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb):
         rows = bench_rows(

@@ -542,3 +542,11 @@ def test_compressed_shards_fall_back_to_from_zarr(tmp_path, blocks):
     assert ext is None and "Zstd" in why and reader("dask_zarr", s).startswith("zarr (")
     got = MEANS["dask_zarr"](s, "threads", True)
     np.testing.assert_allclose(got, expected_means(s), rtol=1e-12, atol=0)
+
+
+def test_stores_round_trip_through_rule_inputs():
+    from types import SimpleNamespace
+
+    s = Stores.under("results/stores", ["a/x000000.npy", "a/x000001.npy"], (3, 4))
+    assert Stores.from_inputs(SimpleNamespace(**s.inputs()), s.shape) == s
+    assert s.inputs()["zarr"] == "results/stores/random.zarr"

@@ -123,6 +123,16 @@ class Stores:
             zarr=str(d / "random.zarr"),
         )
 
+    @classmethod
+    def from_inputs(cls, inputs, shape: Sequence[int]) -> Stores:
+        """The stores named by a rule's inputs (the keys of :meth:`inputs`)."""
+        paths = {name: str(getattr(inputs, name)) for name in PATH_FIELDS}
+        return cls(npy=tuple(inputs.npy), shape=(int(shape[0]), int(shape[1])), **paths)
+
+    def inputs(self) -> dict[str, object]:
+        """Named rule inputs for every store: ``npy`` (the blocks) and one key per path."""
+        return {"npy": list(self.npy), **{name: getattr(self, name) for name in PATH_FIELDS}}
+
     @property
     def n(self) -> int:
         return len(self.npy)
@@ -142,6 +152,9 @@ class Stores:
             files = Path(self.zarr).rglob("*")
             return sorted(p for p in files if p.is_file() and not p.name.startswith(".snakemake"))
         return [Path(getattr(self, kind))]
+
+
+PATH_FIELDS = ("npz", "npz_compressed", "memmap", "sidecar", "hdf5", "hdf5_chunked", "zarr")
 
 
 def iter_blocks(npy_files: Sequence[str], shape: Sequence[int]) -> Iterator[tuple[str, np.ndarray]]:
