@@ -15,7 +15,7 @@ import io
 import json
 import math
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -67,7 +67,7 @@ class Page:
     figdir: Path
     sections: list[str] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
+    nav: list[tuple[str, str]] = field(default_factory=list)  # (anchor, title) per section
 
     def rel(self, path: Path) -> str:
         path = Path(path)
@@ -90,7 +90,6 @@ class Page:
         if max_rows is not None:
             shown = shown.head(max_rows)
         src = self.rel(source)
-        self.sources.append(src)
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
         body = []
         for _, row in shown.iterrows():
@@ -114,18 +113,17 @@ class Page:
 
     def file_image(self, source: Path, name: str, alt: str) -> str:
         """Embed an image the workflow made (and copy it to figures/<name>.png)."""
-        data = Path(source).read_bytes()
-        with atomic_write(self.figdir / f"{name}.png") as fh:
-            fh.write(data)
-        self.figures.append(self.figdir / f"{name}.png")
-        return self.image(data, alt, name)
+        return self.embed_png(Path(source).read_bytes(), name, alt)
 
     def figure(self, fig, name: str, alt: str) -> str:
         """Save ``fig`` as figures/<name>.png and return an <img> embedding it."""
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
         plt.close(fig)
-        data = buf.getvalue()
+        return self.embed_png(buf.getvalue(), name, alt)
+
+    def embed_png(self, data: bytes, name: str, alt: str) -> str:
+        """Write ``data`` as figures/<name>.png and return an <img> embedding it."""
         path = self.figdir / f"{name}.png"
         with atomic_write(path) as fh:
             fh.write(data)
@@ -141,6 +139,7 @@ class Page:
 
     def section(self, anchor: str, title: str, *parts: str) -> None:
         body = "\n".join(p for p in parts if p)
+        self.nav.append((anchor, title))
         self.sections.append(
             f'<section id="{anchor}"><h2>{html.escape(title)}</h2>\n{body}</section>'
         )
@@ -437,10 +436,7 @@ pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 
 
 def render(page: Page, title: str) -> str:
-    nav = "".join(
-        f'<a href="#{s.split(chr(34))[1]}">{html.escape(s.split("<h2>")[1].split("</h2>")[0])}</a>'
-        for s in page.sections
-    )
+    nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in page.nav)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
@@ -457,9 +453,6 @@ def write_report(out: Path, page: Page, title: str = "sda: Scalable Data Analyti
 
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-
-
-SectionBuilder = Callable[[Page], None]
 
 
 def load_json(path: Path) -> dict:
