@@ -1,9 +1,6 @@
 # Word frequencies over Wikipedia: the corpus, the lesson's bag and delayed word counts,
 # the task graph, and the benchmarks (see docs/text.md).
-import glob
-import os
-
-from sda.text import check_text_config
+from sda.text import check_text_config, matching_files
 from sda.wiki import file_names
 
 check_text_config(config)
@@ -11,7 +8,7 @@ check_text_config(config)
 WIKI = config["wiki"]
 TEXT = config["text"]
 if WIKI["source"] == "local":
-    WIKI_FILES = sorted(f for f in glob.glob(WIKI["glob"]) if os.path.isfile(f))
+    WIKI_FILES = matching_files(WIKI["glob"])
 else:
     WIKI_FILES = expand(
         "resources/wiki/{source}/{name}",

@@ -62,7 +62,7 @@ def check_text_config(config: Mapping) -> None:
         )
     if wiki.get("source") == "local":
         pattern = wiki.get("glob", "")
-        if not pattern or not glob.glob(pattern):
+        if not pattern or not matching_files(pattern):
             raise ConfigError(f"invalid config key wiki.glob: {pattern!r} matches no files")
     if wiki.get("source") == "download" and not wiki.get("url"):
         raise ConfigError("invalid config key wiki.url: is empty but wiki.source is download")
@@ -84,9 +84,14 @@ def top_k(counts: Mapping[str, int] | Iterable[tuple[str, int]], k: int) -> list
     return heapq.nsmallest(k, items, key=lambda wn: (-wn[1], wn[0]))
 
 
+def matching_files(pattern: str) -> list[str]:
+    """Sorted regular files matching the glob ``pattern`` (directories are not corpus files)."""
+    return sorted(p for p in glob.glob(pattern) if Path(p).is_file())
+
+
 def list_files(pattern: str) -> list[str]:
     """Sorted files matching ``pattern``; an empty match fails naming the pattern."""
-    files = sorted(p for p in glob.glob(pattern) if Path(p).is_file())
+    files = matching_files(pattern)
     if not files:
         raise InputError(f"{pattern}: the glob matches no files")
     return files
