@@ -145,3 +145,25 @@ def test_load_peak_is_measured_in_the_child_even_under_a_big_parent(tmp_path):
     assert nbytes <= peak < 2 * nbytes
     assert rss >= nbytes // 2, "max-RSS increment must see the loaded array"
     del ballast
+
+
+def test_bare_snakefile_has_the_workflows_job_shape(tmp_path):
+    """The bare Snakefile (Snakemake's own cost in bench_generate) asks for the same block names,
+    in the same batches, as the workflow, and its jobs write nothing but empty files."""
+    import subprocess
+    import sys
+
+    from sda.bench import bare_snakefile
+
+    (tmp_path / "Snakefile").write_text(bare_snakefile(20, 10))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    files = sorted(p.name for p in (tmp_path / "results/blocks/npy").iterdir())
+    assert files == [f"{block_name(i)}.npy" for i in range(20)]
+    assert all((tmp_path / "results/blocks/npy" / f).stat().st_size == 0 for f in files)
+    assert "generate_blocks        2" in proc.stdout + proc.stderr

@@ -57,6 +57,9 @@ def test_generation_benchmark(workflow_run, test_config):
     assert ratio == pytest.approx(wf / base, rel=1e-2)
     assert all(r["identical"] == "True" for r in rows.values())
     assert rows["workflow_seconds"]["blocks"] == str(test_config["blocks"]["n"])
+    # the overhead split: the same workflow with blocks of one number, and bare Snakemake
+    for what in ("workflow_one_number_blocks_seconds", "snakemake_bare_seconds"):
+        assert float(rows[what]["value"]) > 0
 
 
 def test_second_run_has_nothing_to_do(workflow_run):

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from sda.blocks import BlockSpec, block_name, make_block, write_csv
+from sda.blocks import BlockSpec, batch_pattern, batch_regex, block_name, make_block, write_csv
+from sda.config import batch_size
 from sda.io import atomic_write, load_npy, save_npy
 
 BASELINE_GENERATE = Path(__file__).resolve().parents[1] / "baselines" / "generate_mp.py"
@@ -162,17 +163,42 @@ def block_io_rows(
     return rows
 
 
-def _run_workflow(snakefile: str, workdir: Path, configfile: Path, cores: int) -> float:
+def _run_snakemake(snakefile: str | Path, workdir: Path, cores: int, *extra: str) -> float:
+    """Wall-clock seconds of one ``snakemake blocks_npy`` run, start-up and exit included."""
     cmd = [
         sys.executable, "-m", "snakemake", "blocks_npy", "-s", str(Path(snakefile).resolve()),
-        "--directory", str(workdir.resolve()), "--configfile", str(configfile.resolve()),
-        "--cores", str(cores), "--quiet", "all",
+        "--directory", str(workdir.resolve()), "--cores", str(cores), "--quiet", "all", *extra,
     ]  # fmt: skip
     start = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if proc.returncode:
         raise RuntimeError(f"nested snakemake run failed: {' '.join(cmd)}\n{proc.stderr}")
     return time.perf_counter() - start
+
+
+def _run_workflow(snakefile: str, workdir: Path, configfile: Path, cores: int) -> float:
+    return _run_snakemake(snakefile, workdir, cores, "--configfile", str(configfile.resolve()))
+
+
+def bare_snakefile(n: int, batch: int) -> str:
+    """A Snakefile with this workflow's job shape and nothing else: the same output names in the
+    same batches (so the same DAG, job count and per-output bookkeeping), each job only
+    ``touch``-ing its outputs. Its run time is what Snakemake itself costs, with no data."""
+    outputs = batch_pattern("results/blocks/npy", batch)
+    return f"""\
+rule blocks_npy:
+    input:
+        [f"results/blocks/npy/x{{i:06d}}.npy" for i in range({n})],
+
+
+rule generate_blocks:
+    output:
+        {outputs!r},
+    wildcard_constraints:
+        batch=r"{batch_regex(batch)}",
+    shell:
+        "touch {{output}}"
+"""
 
 
 def _run_baseline(outdir: Path, spec: BlockSpec, n: int, processes: int) -> float:
@@ -193,48 +219,65 @@ def generate_rows(
 ) -> list[dict]:
     """Time the workflow's full generation of the npy blocks against the baseline script.
 
-    Runs alternate (baseline, workflow, baseline, ...) in fresh directories under ``scratch``,
-    each removed before the next so both write to an empty directory with the same disk state.
+    Each repeat runs both in fresh directories under ``scratch``, alternating which goes first,
+    with a sync after each, so both write to an empty directory with the same disk state. Two runs
+    per repeat split the workflow's overhead: the same workflow writing blocks of one number (its
+    fixed cost: Snakemake, this repository's parsing and job start-ups, no data) and a bare
+    Snakefile with the same jobs and outputs that only touches them (Snakemake's own cost).
     """
     spec = BlockSpec.from_config(config["blocks"])
     n = config["blocks"]["n"]
+    batch = batch_size(n, config["blocks"].get("batch", "auto"))
     scratch = Path(scratch)
     scratch.mkdir(parents=True, exist_ok=True)
     configfile = scratch / "config.yaml"
     configfile.write_text(yaml.safe_dump(dict(config)))
-    times = {"workflow": [], "baseline": []}
+    tiny = {**config, "blocks": {**config["blocks"], "rows": 1, "cols": 1}}
+    tiny_configfile = scratch / "config_one_number.yaml"
+    tiny_configfile.write_text(yaml.safe_dump(tiny))
+    bare = scratch / "Snakefile.bare"
+    bare.write_text(bare_snakefile(n, batch))
+    runs = {  # name -> run in a fresh directory, returning seconds
+        "baseline": lambda d: _run_baseline(d, spec, n, cores),
+        "workflow": lambda d: _run_workflow(snakefile, d, configfile, cores),
+        "one_number": lambda d: _run_workflow(snakefile, d, tiny_configfile, cores),
+        "bare": lambda d: _run_snakemake(bare, d, cores),
+    }
+    times = {key: [] for key in runs}
     identical = True
     try:
-        for _ in range(repeats):
-            base_dir, wf_dir = scratch / "baseline", scratch / "workflow"
-            times["baseline"].append(_run_baseline(base_dir, spec, n, cores))
-            os.sync()
-            times["workflow"].append(_run_workflow(snakefile, wf_dir, configfile, cores))
-            os.sync()
+        for r in range(repeats):
+            # alternate which goes first, so neither always follows the other's deletions
+            first = ("baseline", "workflow") if r % 2 == 0 else ("workflow", "baseline")
+            for key in first:
+                times[key].append(runs[key](scratch / key))
+                os.sync()
             for i in sorted({0, n // 2, n - 1}):
                 name = f"{block_name(i)}.npy"
-                identical &= _same_bytes(base_dir / name, wf_dir / "results/blocks/npy" / name)
-            shutil.rmtree(base_dir)
-            shutil.rmtree(wf_dir)
+                wf_block = scratch / "workflow/results/blocks/npy" / name
+                identical &= _same_bytes(scratch / "baseline" / name, wf_block)
+            for key in first:
+                shutil.rmtree(scratch / key)
+            os.sync()
+            for key in ("one_number", "bare"):
+                times[key].append(runs[key](scratch / key))
+                shutil.rmtree(scratch / key)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    wf, base = statistics.median(times["workflow"]), statistics.median(times["baseline"])
-    common = dict(blocks=n, numbers=n * spec.rows * spec.cols, processes=cores, repeats=repeats)
-    return [
-        dict(what="workflow_seconds", value=f"{wf:.3f}", **common, identical=identical),
-        dict(
-            what="baseline_multiprocessing_seconds",
-            value=f"{base:.3f}",
-            **common,
-            identical=identical,
-        ),
-        dict(
-            what="ratio_workflow_over_baseline",
-            value=f"{wf / base:.3f}",
-            **common,
-            identical=identical,
-        ),
+    med = {key: statistics.median(values) for key, values in times.items()}
+    numbers = n * spec.rows * spec.cols
+    values = [
+        ("workflow_seconds", med["workflow"], numbers),
+        ("baseline_multiprocessing_seconds", med["baseline"], numbers),
+        ("ratio_workflow_over_baseline", med["workflow"] / med["baseline"], numbers),
+        ("workflow_one_number_blocks_seconds", med["one_number"], n),
+        ("snakemake_bare_seconds", med["bare"], 0),
     ]
+    return [
+        dict(what=what, value=f"{v:.3f}", blocks=n, numbers=count, processes=cores,
+             repeats=repeats, identical=identical)
+        for what, v, count in values
+    ]  # fmt: skip
 
 
 GENERATE_FIELDS = ["what", "value", "blocks", "numbers", "processes", "repeats", "identical"]
