@@ -23,6 +23,7 @@ from sda.config import batch_size
 from sda.io import atomic_write, load_npy, save_npy
 
 BASELINE_GENERATE = Path(__file__).resolve().parents[1] / "baselines" / "generate_mp.py"
+NPY_DIR = "results/blocks/npy"  # where the workflow (and the bare Snakefile) write the blocks
 
 FIELDS = ["what", "format", "value", "unit", "repeats", "cores"]
 
@@ -184,11 +185,12 @@ def bare_snakefile(n: int, batch: int) -> str:
     """A Snakefile with this workflow's job shape and nothing else: the same output names in the
     same batches (so the same DAG, job count and per-output bookkeeping), each job only
     ``touch``-ing its outputs. Its run time is what Snakemake itself costs, with no data."""
-    outputs = batch_pattern("results/blocks/npy", batch)
+    blocks = [f"{NPY_DIR}/{block_name(i)}.npy" for i in range(n)]
+    outputs = batch_pattern(NPY_DIR, batch)
     return f"""\
 rule blocks_npy:
     input:
-        [f"results/blocks/npy/x{{i:06d}}.npy" for i in range({n})],
+        {blocks!r},
 
 
 rule generate_blocks:
@@ -254,7 +256,7 @@ def generate_rows(
                 os.sync()
             for i in sorted({0, n // 2, n - 1}):
                 name = f"{block_name(i)}.npy"
-                wf_block = scratch / "workflow/results/blocks/npy" / name
+                wf_block = scratch / "workflow" / NPY_DIR / name
                 identical &= _same_bytes(scratch / "baseline" / name, wf_block)
             for key in first:
                 shutil.rmtree(scratch / key)
