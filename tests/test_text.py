@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import dask
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -32,7 +33,15 @@ from sda.text import (  # noqa: E402
     word_counts,
     write_frequencies,
 )
-from sda.wiki import file_names, synthetic_text, vocabulary, write_synthetic  # noqa: E402
+from sda.wiki import (  # noqa: E402
+    ZIPF_S,
+    draw,
+    file_names,
+    synthetic_text,
+    vocabulary,
+    write_synthetic,
+    zipf_cdf,
+)
 
 TABLE = str.maketrans("", "", string.punctuation)
 
@@ -172,6 +181,18 @@ def test_synthetic_corpus_layout_and_determinism(synthetic, tmp_path):
     v = vocabulary(3)
     assert v[0] == "the" and len(set(v)) == len(v)
     assert synthetic_text(1, 5000, 3, v) != synthetic_text(2, 5000, 3, v)
+
+
+def test_zipf_draws_are_generator_choice():
+    """The corpus's word draws are numpy's ``Generator.choice(n, k, p=p)``, draw for draw, and
+    leave the generator in the same state (so the rest of the file is unchanged too)."""
+    size = 5000
+    p = np.arange(1, size + 1, dtype=np.float64) ** -ZIPF_S
+    p /= p.sum()
+    ours, numpy_rng = np.random.default_rng([3, 9]), np.random.default_rng([3, 9])
+    for n in (1, 2, 80, 599):
+        np.testing.assert_array_equal(draw(ours, zipf_cdf(size), n), numpy_rng.choice(size, n, p=p))
+    assert ours.random() == numpy_rng.random()
 
 
 @pytest.mark.parametrize("scheduler", ["sync", "threads", "processes"])

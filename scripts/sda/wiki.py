@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -72,69 +73,121 @@ def vocabulary(seed: int, size: int = VOCAB_SIZE) -> tuple[str, ...]:
     return tuple(words)
 
 
-def synthetic_text(index: int, file_bytes: int, seed: int, vocab: list[str]) -> str:
-    """The text of synthetic file ``index``: a pure function of its arguments."""
-    rng = np.random.default_rng([seed, index])
-    ranks = np.arange(1, len(vocab) + 1, dtype=np.float64)
-    p = ranks**-ZIPF_S
+@functools.lru_cache(maxsize=4)
+def _word_forms(vocab: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The vocabulary as object arrays, as is and capitalized (looked up by word id)."""
+    plain = np.array(vocab, dtype=object)
+    return plain, np.array([w.capitalize() for w in vocab], dtype=object)
+
+
+# Lookup tables indexed by the drawn integers: a draw past the list means "none" ("").
+_BEFORE = np.array([*PUNCT_BEFORE, ""], dtype=object)
+_AFTER = np.array([*PUNCT_AFTER, ""], dtype=object)
+_ENDS_SENTENCE = np.array([p in (".", "!", "?") for p in PUNCT_AFTER] + [False])
+_SPACES = np.array(SPACES, dtype=object)
+
+
+@functools.lru_cache(maxsize=4)
+def zipf_cdf(size: int) -> np.ndarray:
+    """The cumulative Zipf weights 1/rank**ZIPF_S of ``size`` words, as ``Generator.choice``
+    computes them from ``p`` (``p.cumsum()`` scaled so the last is 1)."""
+    p = np.arange(1, size + 1, dtype=np.float64) ** -ZIPF_S
     p /= p.sum()
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+def draw(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
+    """``rng.choice(len(cdf), n, p=p)``: the same draws and ids (one ``random(n)`` looked up in
+    the CDF), without recomputing the CDF of 60,000 weights at every call."""
+    return cdf.searchsorted(rng.random(n), side="right")
+
+
+def synthetic_text(index: int, file_bytes: int, seed: int, vocab: Sequence[str]) -> str:
+    """The text of synthetic file ``index``: a pure function of its arguments.
+
+    Each document draws its word ids, capitals, punctuation and spaces from the generator, then
+    assembles them with array operations (a word is capitalized at the start of a sentence or
+    when drawn so; punctuation before and after; a drawn space after each)."""
+    rng = np.random.default_rng([seed, index])
+    plain, capital = _word_forms(tuple(vocab))
+    cdf = zipf_cdf(len(vocab))
     parts: list[str] = []
     size = 0
     doc = index * 1000
     while size < file_bytes:
         doc += 1
         n = int(rng.integers(80, 600))
-        ids = rng.choice(len(vocab), size=n, p=p)
+        ids = draw(rng, cdf, n)
         caps = rng.random(n) < 0.08
         after = rng.integers(0, len(PUNCT_AFTER) * 8, n)
         before = rng.integers(0, len(PUNCT_BEFORE) * 30, n)
         spaces = rng.integers(0, len(SPACES), n)
-        title_words = [vocab[i].capitalize() for i in rng.choice(len(vocab), 2, p=p)]
-        title = " ".join(title_words)
-        body = []
-        start = True
-        for j in range(n):
-            w = vocab[ids[j]]
-            if start or caps[j]:
-                w = w.capitalize()
-            start = False
-            if before[j] < len(PUNCT_BEFORE):
-                w = PUNCT_BEFORE[before[j]] + w
-            if after[j] < len(PUNCT_AFTER):
-                w += PUNCT_AFTER[after[j]]
-                start = PUNCT_AFTER[after[j]] in (".", "!", "?")
-            body.append(w)
-            body.append(SPACES[spaces[j]])
+        title = " ".join(capital[i] for i in draw(rng, cdf, 2))
+        after = np.minimum(after, len(PUNCT_AFTER))
+        start = np.empty(n, dtype=bool)
+        start[0] = True
+        start[1:] = _ENDS_SENTENCE[after[:-1]]
+        words = np.where(start | caps, capital[ids], plain[ids])
+        body = np.empty(2 * n, dtype=object)
+        body[0::2] = _BEFORE[np.minimum(before, len(PUNCT_BEFORE))] + words + _AFTER[after]
+        body[1::2] = _SPACES[spaces]
         text = (
             f'<doc id="{doc}" url="https://en.wikipedia.org/wiki?curid={doc}" title="{title}">\n'
-            f"{title}\n\n{''.join(body).strip()}\n</doc>\n"
+            f"{title}\n\n{''.join(body.tolist()).strip()}\n</doc>\n"
         )
         parts.append(text)
         size += len(text.encode("utf-8"))
     return "".join(parts)
 
 
-def _write_one(args: tuple[int, str, int, int]) -> None:
+_VOCAB: tuple[str, ...] = ()  # set in each worker process by _set_vocabulary
+
+
+def _set_vocabulary(vocab: tuple[str, ...]) -> None:
+    global _VOCAB
+    _VOCAB = vocab
+
+
+def _write_one(args: tuple[int, str, int, int]) -> str:
     i, path, file_bytes, seed = args
     with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(synthetic_text(i, file_bytes, seed, vocabulary(seed)))
+        fh.write(synthetic_text(i, file_bytes, seed, _VOCAB or vocabulary(seed)))
+    return path
 
 
 def write_synthetic(paths: list[str], file_bytes: int, seed: int, processes: int = 1) -> None:
     """Write the synthetic files ``paths`` (file ``i`` of the list is the ``i``-th file).
 
     Each file depends only on (seed, i), so ``processes`` workers write the same bytes as one.
+    The vocabulary is drawn once, here, and handed to the workers. Progress is logged every
+    tenth of the files.
     """
     jobs = [(i, str(path), file_bytes, seed) for i, path in enumerate(paths)]
+    vocab = vocabulary(seed)
+    step = max(1, len(jobs) // 10)
+
+    def progress(done: int) -> None:
+        if done % step == 0 or done == len(jobs):
+            log.info("synthetic corpus: %d of %d files written", done, len(jobs))
+
     if processes <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            _write_one(job)
+        _set_vocabulary(vocab)
+        try:
+            for done, job in enumerate(jobs, start=1):
+                _write_one(job)
+                progress(done)
+        finally:
+            _set_vocabulary(())
         return
     import multiprocessing
 
-    with multiprocessing.get_context("spawn").Pool(min(processes, len(jobs))) as pool:
-        for _ in pool.imap_unordered(_write_one, jobs):
-            pass
+    context = multiprocessing.get_context("spawn")
+    workers = min(processes, len(jobs))
+    with context.Pool(workers, initializer=_set_vocabulary, initargs=(vocab,)) as pool:
+        for done, _ in enumerate(pool.imap_unordered(_write_one, jobs), start=1):
+            progress(done)
 
 
 def fetch(url: str, dest: str | Path) -> None:
