@@ -7,6 +7,7 @@ module starts on localhost (separate processes, TCP), as a user would with dask-
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -164,3 +165,17 @@ def test_local_cluster_in_a_script_with_main_guard(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert float(proc.stdout.strip().splitlines()[-1]) == float(np.arange(1000).sum())
+
+
+@pytest.mark.parametrize("spec", ["threads", "sync"])
+def test_local_computations_log_their_progress(spec, caplog):
+    """A computation under dask_scheduler logs tasks done of all, about every tenth, ending at
+    100%: what a user tailing the rule's log sees move."""
+    x = da.ones((200, 10), chunks=(1, 10))  # 200 chunks: a few hundred tasks
+    with caplog.at_level("INFO", logger="sda.daskutil"), dask_scheduler(spec, workers=2):
+        assert float(x.sum().compute()) == 2000.0
+    lines = [r.getMessage() for r in caplog.records if "tasks done" in r.getMessage()]
+    done = [tuple(map(int, re.match(r"dask: (\d+) of (\d+)", m).groups())) for m in lines]
+    assert 9 <= len(done) <= 11
+    assert done[-1][0] == done[-1][1] > 200
+    assert [d for d, _ in done] == sorted({d for d, _ in done})  # increasing, no repeats

@@ -19,9 +19,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Iterator
 
 import dask
+from dask.callbacks import Callback
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,32 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+class LogProgress(Callback):
+    """Logs a local computation's progress (tasks done of all) every tenth and at the end, so
+    that a user tailing the rule's log under ``logs/`` sees it move (dask's ``ProgressBar``
+    redraws one terminal line, which a log file would keep as one long line)."""
+
+    def __init__(self, logger: logging.Logger = log, steps: int = 10):
+        super().__init__()
+        self._log, self._steps = logger, steps
+
+    def _start_state(self, dsk, state) -> None:
+        self._total = sum(len(state[k]) for k in ("ready", "waiting", "running", "finished"))
+        self._next, self._done, self._start = 1, 0, time.perf_counter()
+
+    def _posttask(self, key, result, dsk, state, worker_id) -> None:
+        self._done += 1
+        if self._total and self._done * self._steps >= self._next * self._total:
+            self._next = self._done * self._steps // self._total + 1
+            self._log.info(
+                "dask: %d of %d tasks done (%.0f%%), %.1f s",
+                self._done,
+                self._total,
+                100 * self._done / self._total,
+                time.perf_counter() - self._start,
+            )
+
+
 @contextlib.contextmanager
 def dask_scheduler(
     spec: str = "threads",
@@ -95,7 +123,11 @@ def dask_scheduler(
     if spec in LOCAL:
         # The processes scheduler spawns its pool inside compute(): children inherit os.environ.
         env = pinned if spec == "processes" else {}
-        with _environ(env), dask.config.set(scheduler=spec, num_workers=workers):
+        with (
+            _environ(env),
+            dask.config.set(scheduler=spec, num_workers=workers),
+            LogProgress(),
+        ):
             log.info("dask scheduler %s with %d workers", spec, workers)
             yield None
         return
