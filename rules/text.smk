@@ -33,8 +33,9 @@ ALL_TARGETS.extend(
         "results/text/graph.svg",
     ]
     + (["results/bench/text_schedulers.csv"] if TEXT["bench_schedulers"] else [])
-    + (["results/bench/text.csv"] if TEXT["bench"] else [])
 )
+if TEXT["bench"]:
+    EVIDENCE["text_bench"] = "results/bench/text.csv"
 
 
 rule wiki_synthetic:
@@ -50,7 +51,7 @@ rule wiki_synthetic:
         "benchmarks/wiki_synthetic.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: workflow.cores
+    threads: ALL_THREADS
     resources:
         # one worker process (~60 MB) per thread, plus the job's own Snakemake process
         mem_mb=lambda wildcards, threads: 300 + 60 * threads,
@@ -93,7 +94,7 @@ rule wiki_extract:
         "benchmarks/wiki_extract.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: workflow.cores
+    threads: ALL_THREADS
     resources:
         mem_mb=2000,
         runtime=240,
@@ -123,7 +124,7 @@ rule text_counts:
         "benchmarks/text_counts.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: workflow.cores
+    threads: ALL_THREADS
     resources:
         mem_mb=900,
         runtime=30,
@@ -170,12 +171,13 @@ rule text_delayed:
         "benchmarks/text_delayed.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: workflow.cores
+    threads: 1
     resources:
         mem_mb=1500,
         runtime=30,
     params:
         errors=WIKI["encoding_errors"],
+        scheduler=config["dask"]["scheduler"],
     script:
         "../scripts/text_delayed.py"
 
@@ -206,9 +208,10 @@ rule text_graph:
 
 
 rule bench_text_schedulers:
-    # The same top-10 on sync, threads, processes and a distributed LocalCluster.
+    # The same top-10 on sync, threads, processes and a distributed LocalCluster, one run each
+    # on the first text.scheduler_files files (the lesson's chain is pure Python: minutes on all).
     input:
-        WIKI_FILES,
+        WIKI_FILES[: TEXT["scheduler_files"] or len(WIKI_FILES)],
     output:
         report(
             "results/bench/text_schedulers.csv",
@@ -221,7 +224,7 @@ rule bench_text_schedulers:
         "benchmarks/bench_text_schedulers.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: workflow.cores
+    threads: ALL_THREADS
     resources:
         mem_mb=1400,
         runtime=30,
@@ -247,7 +250,7 @@ rule bench_text:
         "benchmarks/bench_text.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: workflow.cores
+    threads: ALL_THREADS
     resources:
         mem_mb=1200,
         runtime=60,

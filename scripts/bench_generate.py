@@ -1,4 +1,5 @@
-"""Rule bench_generate: the workflow's block generation vs a plain multiprocessing script."""
+"""Rule bench_generate: the workflow's block generation, and its whole default run, vs a plain
+multiprocessing script writing the same blocks."""
 
 if __name__ == "__main__":
     from pathlib import Path
@@ -15,6 +16,7 @@ if __name__ == "__main__":
         cores=sm.threads,
         repeats=sm.params.repeats,
         scratch=out.parent / f".{out.name}.scratch",
+        default_run=sm.params.default_run,
     )
     write_rows(out, rows, GENERATE_FIELDS)
     for row in rows:

@@ -1,17 +1,34 @@
-"""Rule csv_describe: describe() of every column of the CSV blocks with dask.dataframe."""
+"""Rule csv_describe: describe() of every column of the CSV blocks with dask.dataframe.
+
+Also writes the lesson's ``%time`` of it (``results/bench/describe.csv``: one timed run; the
+engine comparison with repeats is the evidence benchmark ``bench_tables``).
+"""
 
 if __name__ == "__main__":
+    import time
+
+    from sda.bench import write_rows
     from sda.daskutil import dask_scheduler
     from sda.logs import setup_logging
     from sda.tables import describe_blocks, write_describe
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
-    files, out = list(sm.input), sm.output[0]
+    files = list(sm.input)
     engine, ncols = sm.params.engine, sm.params.ncols
     with dask_scheduler(sm.params.scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb):
+        start = time.perf_counter()
         table = describe_blocks(files, engine, ncols)
-    write_describe(table, out)
+        seconds = time.perf_counter() - start
+    write_describe(table, sm.output.table)
+    row = {"what": "describe", "engine": engine, "files": len(files), "columns": ncols}
+    row |= {"seconds": f"{seconds:.4g}", "cores": sm.threads}
+    write_rows(sm.output.seconds, [row], list(row))
     log.info(
-        "wrote %s: describe of %d columns over %d files (%s engine)", out, ncols, len(files), engine
+        "wrote %s: describe of %d columns over %d files (%s engine) in %.3g s",
+        sm.output.table,
+        ncols,
+        len(files),
+        engine,
+        seconds,
     )

@@ -1,4 +1,4 @@
-"""Rule report_html: every result of the workflow in one self-contained HTML page."""
+"""Rules report_html and bench: every result of the workflow in one self-contained HTML page."""
 
 if __name__ == "__main__":
     from pathlib import Path
@@ -14,8 +14,9 @@ if __name__ == "__main__":
         out=Path(sm.output.html),
         figdir=Path(sm.output.figures),
         config=dict(sm.params.config),
-        cores=int(sm.params.cores),
+        cores=sm.params.cores,
         root=Path.cwd(),
+        evidence=list(sm.params.evidence),
     )
     log.info(
         "wrote %s: %d sections, %d figures", sm.output.html, len(page.sections), len(page.figures)

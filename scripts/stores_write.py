@@ -9,7 +9,9 @@ if __name__ == "__main__":
     rule, blocks, shape = sm.rule, list(sm.input), tuple(sm.params.shape)
     out = sm.output[0]
     if rule == "store_npz":
-        write_npz(out, blocks, shape, compressed=sm.wildcards.npz == "xs_compressed")
+        write_npz(
+            out, blocks, shape, compressed=sm.wildcards.npz == "xs_compressed", threads=sm.threads
+        )
     elif rule == "store_memmap":
         write_memmap(sm.output.dat, sm.output.sidecar, blocks, shape)
     elif rule == "store_hdf5":

@@ -1,4 +1,9 @@
-"""Rule text_delayed: the cleaned top-5 with dask.delayed, checked against the bag's top-5."""
+"""Rule text_delayed: the cleaned top-5 with dask.delayed, checked against the bag's top-5.
+
+The lesson's functions are pure Python (GIL-bound): the rule runs them on one thread of the
+configured scheduler; a process pool costs more CPU than it saves while other jobs share the
+cores (measured in docs/text.md).
+"""
 
 if __name__ == "__main__":
     import csv
@@ -9,7 +14,7 @@ if __name__ == "__main__":
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
-    with dask_scheduler("processes", workers=sm.threads):
+    with dask_scheduler(sm.params.scheduler, workers=sm.threads):
         top5 = delayed_top_k(list(sm.input.files), sm.params.errors, k=5).compute()
     with open(sm.input.bag_top5, encoding="utf-8") as fh:
         bag = [(r["word"], int(r["n"])) for r in csv.DictReader(fh)]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import run_snakemake
+from conftest import DEFAULT_REPORT, run_snakemake
 from sda.report import rule_of_benchmark
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
@@ -88,9 +88,22 @@ class ReportParser(HTMLParser):
             self._cell = None
 
 
-@pytest.fixture(scope="module")
-def report(workflow_run) -> tuple[Path, str, ReportParser]:
-    path = workflow_run / "results" / "report" / "report.html"
+EVIDENCE_SOURCES = {
+    "results/bench/generate.csv",
+    "results/bench/stores.csv",
+    "results/bench/text.csv",
+    "results/bench/tables.csv",
+}
+REPORTS = {"bench": "results/report/report.html", "default": DEFAULT_REPORT}
+
+
+@pytest.fixture(scope="module", params=list(REPORTS))
+def report(request, workflow_run) -> tuple[Path, str, ReportParser]:
+    """The report after ``bench`` (with the evidence sections) and after the default run."""
+    return parse_report(workflow_run / REPORTS[request.param])
+
+
+def parse_report(path: Path) -> tuple[Path, str, ReportParser]:
     text = path.read_text(encoding="utf-8")
     parser = ReportParser()
     parser.feed(text)
@@ -142,8 +155,9 @@ def test_report_html_parses_and_is_self_contained(report):
 
 
 def test_every_number_shown_equals_its_source(report, workflow_run):
-    _, _, parser = report
-    assert len(parser.tables) >= 15
+    path, _, parser = report
+    # 13 tables of results and the lesson's measurements, 4 more with the evidence benchmarks
+    assert len(parser.tables) == (13 if path.name == Path(DEFAULT_REPORT).name else 17)
     for table in parser.tables:
         source = _read_source(workflow_run / table["source"])
         assert table["rows"], table["source"]
@@ -153,8 +167,22 @@ def test_every_number_shown_equals_its_source(report, workflow_run):
                 assert _same(shown, value), (table["source"], i, col, shown, value)
 
 
-def test_every_figure_is_written_and_embedded(report, workflow_run):
-    _, _, parser = report
+def test_evidence_sections_only_after_bench(workflow_run):
+    """The default run's report names the benchmarks it leaves out and how to add them, and
+    shows none of their numbers; after ``bench`` it shows every one and no such line."""
+    _, default, parsed_default = parse_report(workflow_run / DEFAULT_REPORT)
+    _, bench, parsed_bench = parse_report(workflow_run / REPORTS["bench"])
+    assert {t["source"] for t in parsed_default.tables}.isdisjoint(EVIDENCE_SOURCES)
+    assert EVIDENCE_SOURCES <= {t["source"] for t in parsed_bench.tables}
+    notes = re.findall(r'<p class="note">(.*?)</p>', default)
+    assert len(notes) == 1 and "<code>snakemake --cores 8 bench</code>" in notes[0]
+    for what in ("generation", "stores", "word count", "CSV engines"):
+        assert what in notes[0]
+    assert 'class="note"' not in bench
+
+
+def test_every_figure_is_written_and_embedded(workflow_run):
+    _, _, parser = parse_report(workflow_run / REPORTS["bench"])
     figdir = workflow_run / "results" / "report" / "figures"
     pngs = sorted(figdir.glob("*.png"))
     assert len(pngs) >= 8

@@ -108,6 +108,23 @@ def test_npz_is_what_np_savez_writes_and_reproducible(tmp_path, blocks):
         again = tmp_path / "again.npz"
         write_npz(again, blocks, SPEC.shape, compressed=compressed)
         assert again.read_bytes() == ours.read_bytes()
+        threaded = tmp_path / "threaded.npz"
+        write_npz(threaded, blocks, SPEC.shape, compressed=compressed, threads=3)
+        assert threaded.read_bytes() == ours.read_bytes()
+
+
+def test_threaded_deflate_is_zipfiles_own(tmp_path, blocks):
+    """Members deflated ahead in threads are the bytes zipfile's own streaming compressor
+    writes, member for member (sizes and CRC included)."""
+    ours, ref = tmp_path / "ours.npz", tmp_path / "ref.npz"
+    write_npz(ours, blocks, SPEC.shape, compressed=True, threads=2)
+    with zipfile.ZipFile(ref, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for i, f in enumerate(blocks):
+            info = zipfile.ZipInfo(f"x{i:06d}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.load(f), allow_pickle=False)
+    assert ours.read_bytes() == ref.read_bytes()
 
 
 def test_memmap_round_trip_and_sidecar(tmp_path, blocks):

@@ -49,7 +49,7 @@ def expected_blocks(cfg: dict, n: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def stores_run(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("stores") / "wf")
-    run_snakemake(workdir, "stores_all")
+    run_snakemake(workdir, "stores_all", "results/bench/stores.csv")
     return workdir
 
 

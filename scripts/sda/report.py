@@ -68,6 +68,7 @@ class Page:
     sections: list[str] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     nav: list[tuple[str, str]] = field(default_factory=list)  # (anchor, title) per section
+    notes: list[str] = field(default_factory=list)  # lines (HTML) shown above the sections
 
     def rel(self, path: Path) -> str:
         path = Path(path)
@@ -209,45 +210,28 @@ def rule_of_benchmark(path: Path, benchmarks: Path) -> str:
     return Path(path).relative_to(benchmarks).with_suffix("").parts[0]
 
 
-def section_stores(page: Page, stores: Path, means: Path, summary: Path) -> None:
-    bench = pd.read_csv(stores)
+def section_stores(page: Page, inputs: dict[str, Path]) -> None:
     parts = [
         p(
             "The first <code>stores.n</code> blocks in every store, each read back and reduced to "
             "per-block means with numpy and with <code>dask.array</code>."
         )
     ]
-    writes = bench[bench["write_s"].notna()]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
-    grouped_bars(axes[0], writes, "source", ["write_s", "read_mean_warm_s", "read_mean_cold_s"])
-    axes[0].set_yscale("log")
-    axes[0].set_title("seconds (log scale): write, read+mean warm / cold")
-    bars(axes[1], list(writes["source"]), list(writes["bytes_on_disk"] / 2**20), annotate=False)
+    reads = pd.read_csv(inputs["store_reads"])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    bars(axes[0], list(reads["source"]), list(reads["seconds"]), annotate=False)
+    plt.setp(axes[0].get_xticklabels(), rotation=50, ha="right", rotation_mode="anchor")
+    axes[0].set_title("one read + per-block means (s)")
+    stores = reads.drop_duplicates("store")
+    bars(axes[1], list(stores["store"]), list(stores["bytes_on_disk"] / 2**20), annotate=False)
     plt.setp(axes[1].get_xticklabels(), rotation=35, ha="right", rotation_mode="anchor")
     axes[1].set_title("size on disk (MiB)")
-    bars(axes[2], list(bench["source"]), list(bench["peak_mib"]), COLORS[2], annotate=False)
-    plt.setp(axes[2].get_xticklabels(), rotation=50, ha="right", rotation_mode="anchor")
-    axes[2].set_title("peak memory of read+mean (MiB)")
-    parts.append(page.figure(fig, "stores_times_sizes", "stores: time, size, memory"))
-    cols = [
-        c
-        for c in (
-            "source",
-            "write_s",
-            "read_mean_warm_s",
-            "read_mean_cold_s",
-            "bytes_on_disk",
-            "peak_mib",
-            "ratio_warm_vs_numpy_memmap",
-            "ratio_warm_vs_numpy_same_store",
-            "target",
-        )
-        if c in bench.columns
-    ]
-    parts.append(
-        page.table(bench, stores, "Stores: timings (medians), sizes, ratios", columns=cols)
-    )
+    parts.append(page.figure(fig, "stores_reads", "stores: one timed read each, size on disk"))
+    parts.append(page.table(reads, inputs["store_reads"], "Stores: one timed read each"))
+    if "stores_bench" in inputs:
+        parts.append(stores_benchmark(page, inputs["stores_bench"]))
 
+    means = inputs["block_means"]
     frame = pd.read_csv(means)
     values = frame.drop(columns=["block"])
     spread = (values.max(axis=1) - values.min(axis=1)) / values.abs().max(axis=1)
@@ -272,7 +256,41 @@ def section_stores(page: Page, stores: Path, means: Path, summary: Path) -> None
         "array",
         "The whole array",
         p("Mean, standard deviation, minimum and maximum of every number, with dask, out of core."),
-        page.json_table(summary, "Whole-array statistics"),
+        page.json_table(inputs["array_summary"], "Whole-array statistics"),
+    )
+
+
+def stores_benchmark(page: Page, stores: Path) -> str:
+    """The stores' evidence benchmark: writes, warm and cold reads with repeats, ratios."""
+    bench = pd.read_csv(stores)
+    writes = bench[bench["write_s"].notna()]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    grouped_bars(axes[0], writes, "source", ["write_s", "read_mean_warm_s", "read_mean_cold_s"])
+    axes[0].set_yscale("log")
+    axes[0].set_title("seconds (log scale): write, read+mean warm / cold")
+    bars(axes[1], list(bench["source"]), list(bench["peak_mib"]), COLORS[2], annotate=False)
+    plt.setp(axes[1].get_xticklabels(), rotation=50, ha="right", rotation_mode="anchor")
+    axes[1].set_title("peak memory of read+mean (MiB)")
+    cols = [
+        c
+        for c in (
+            "source",
+            "write_s",
+            "read_mean_warm_s",
+            "read_mean_cold_s",
+            "bytes_on_disk",
+            "peak_mib",
+            "ratio_warm_vs_numpy_memmap",
+            "ratio_warm_vs_numpy_same_store",
+            "target",
+        )
+        if c in bench.columns
+    ]
+    return "\n".join(
+        [
+            page.figure(fig, "stores_times_sizes", "stores benchmark: time and memory"),
+            page.table(bench, stores, "Stores benchmark: timings (medians), ratios", columns=cols),
+        ]
     )
 
 
@@ -340,6 +358,9 @@ def section_tables(page: Page, inputs: dict[str, Path]) -> None:
                 columns=list(desc.columns[:7]),
             )
         )
+    if "describe_time" in inputs:
+        timing = pd.read_csv(inputs["describe_time"], keep_default_na=False)
+        parts.append(page.table(timing, inputs["describe_time"], "describe() timed once"))
     if "tables_bench" in inputs:
         bench = pd.read_csv(inputs["tables_bench"], keep_default_na=False)
         parts.append(page.table(bench, inputs["tables_bench"], "describe() timing per CSV engine"))
@@ -431,6 +452,7 @@ figure { margin: 1em 0; }
 img { max-width: 100%; max-height: 800px; }
 nav a { margin-right: 1em; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
+.note { background: #fff8e1; border-left: 4px solid #f0b400; padding: 0.4em 0.8em; }
 .ok { color: #2ca02c; } .bad { color: #d62728; }
 """
 
@@ -441,6 +463,7 @@ def render(page: Page, title: str) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><nav>{nav}</nav>\n"
+        + "".join(f'<p class="note">{note}</p>\n' for note in page.notes)
         + "\n".join(page.sections)
         + "</body></html>\n"
     )
@@ -460,20 +483,44 @@ def load_json(path: Path) -> dict:
         return json.load(fh)
 
 
+EVIDENCE_TITLES = {
+    "generate": "generation vs plain multiprocessing",
+    "stores_bench": "stores warm/cold with repeats",
+    "text_bench": "word count vs the lesson's code",
+    "tables_bench": "CSV engines",
+}
+
+
+def evidence_note(page: Page, evidence: Sequence[str], inputs: dict[str, Path]) -> None:
+    """One line naming the evidence benchmarks this report leaves out, and how to add them."""
+    missing = [name for name in evidence if name not in inputs]
+    if missing:
+        what = ", ".join(EVIDENCE_TITLES.get(name, name) for name in missing)
+        page.notes.append(
+            f"Evidence benchmarks not in this report ({html.escape(what)}): "
+            "<code>snakemake --cores 8 bench</code> runs them and adds their sections."
+        )
+
+
 def build_report(
     inputs: dict[str, Path],
     out: Path,
     figdir: Path,
     config: dict,
-    cores: int,
+    cores: int | None,
     root: Path,
+    evidence: Sequence[str] = (),
 ) -> Page:
-    """Build the page from the rule's named inputs and write it (and its figures)."""
+    """Build the page from the rule's named inputs and write it (and its figures).
+
+    ``evidence`` names the evidence benchmarks of this config; those not among the inputs are
+    named in one line at the top (their sections are left out, never shown stale)."""
     started = now_iso()
     figdir.mkdir(parents=True, exist_ok=True)
     page = Page(root=root, figdir=figdir)
+    evidence_note(page, evidence, inputs)
     section_blocks(page, inputs["block_io"], inputs.get("generate"))
-    section_stores(page, inputs["stores_bench"], inputs["block_means"], inputs["array_summary"])
+    section_stores(page, inputs)
     section_text(page, inputs)
     section_tables(page, inputs)
     section_run(page, config, root / "benchmarks", cores, started)

@@ -614,7 +614,7 @@ def draw_graph(g, png: str | Path, svg: str | Path, title: str = "") -> None:
 # ---------------------------------------------------------------------------------------------
 
 BENCH_FIELDS = ["method", "seconds", "peak_rss_mib", "ratio", "identical", "files", "mib", "cores"]
-SCHEDULER_FIELDS = ["pipeline", "scheduler", "workers", "seconds", "identical"]
+SCHEDULER_FIELDS = ["pipeline", "scheduler", "workers", "seconds", "identical", "files", "mib"]
 METHODS = ("ours", "python", "lesson_bag")
 
 _CHILD = """
@@ -749,6 +749,7 @@ def scheduler_rows(
 
     rows = []
     reference = None
+    mib = sum(Path(f).stat().st_size for f in files) / 2**20
     for pipeline in ("lesson", "ours"):
         # Untimed warm-up: imports and first-call costs are not the scheduler's.
         with dask_scheduler("sync"):
@@ -774,6 +775,8 @@ def scheduler_rows(
                     workers=n,
                     seconds=f"{seconds:.4g}",
                     identical="yes" if top == reference else "no",
+                    files=len(files),
+                    mib=f"{mib:.4g}",
                 )
             )
     return rows
