@@ -17,8 +17,10 @@ sys.path.insert(0, str(REPO / "scripts"))
 from sda.io import InputError  # noqa: E402
 from sda.lahman import (  # noqa: E402
     NULL_LABEL,
+    _unique_key,
     birth_country,
     build_database,
+    convert_column,
     infer_type,
     master_head,
     table_names,
@@ -109,6 +111,38 @@ def test_packaged_zip_found_without_running_the_package(tmp_path):
 )
 def test_infer_type(values, expected):
     assert infer_type(values) == expected
+
+
+@pytest.mark.parametrize(
+    "values, sqltype",
+    [
+        (["1", "", "-20", "1", "0", ""], "INTEGER"),
+        (["1.5", "", "inf", "2e3", ".5", "3.", "1.5", "-0.0"], "REAL"),
+        (["BOS", "", "007", "BOS", "None"], "TEXT"),
+        (["a", "b"], "TEXT"),
+        (["7", "8", "7"], "INTEGER"),
+        ([], "INTEGER"),
+    ],
+)
+def test_convert_column_equals_value_by_value(values, sqltype):
+    """The table-driven conversion gives the values (and types) of converting each field alone."""
+    one = {"INTEGER": int, "REAL": float, "TEXT": str}[sqltype]
+    expected = [one(v) if v else None for v in values]
+    got = convert_column(values, sqltype)
+    assert got == expected
+    assert [type(v) for v in got] == [type(v) for v in expected]
+    assert convert_column(values, sqltype, set(values)) == expected
+
+
+def test_key_check_names_the_first_null_or_duplicate():
+    header = ["playerID", "yearID", "n"]
+    ok = [["a", "b", "c"], [1, 1, 1], [1, 2, 3]]
+    assert _unique_key(header, ok, ("playerID", "yearID")) is None
+    dup = [["a", "b", "a", "b"], [1, 2, 1, 2], [1, 2, 3, 4]]
+    assert _unique_key(header, dup, ("playerID", "yearID")) == "duplicate key ('a', 1)"
+    null = [["a", "b", "a"], [1, None, 1], [1, 2, 3]]  # NULL comes first in file order
+    assert _unique_key(header, null, ("playerID", "yearID")) == "NULL in playerID, yearID"
+    assert _unique_key(header, ok, ("playerID", "stint")) == "no column stint"
 
 
 def test_build_types_keys_view_and_metadata(small_db):

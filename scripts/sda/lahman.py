@@ -19,7 +19,9 @@ columns raise :class:`sda.io.InputError` naming the file and the table or column
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import hashlib
 import importlib.resources
 import importlib.util
@@ -28,7 +30,7 @@ import logging
 import re
 import sqlite3
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -119,17 +121,17 @@ def release_of(top: str) -> str:
 
 def read_csv_member(zf: zipfile.ZipFile, member: str, source: str) -> tuple[list[str], list[list]]:
     """Header and rows of one CSV in the zip; every row must have the header's field count."""
-    with zf.open(member) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        reader = csv.reader(text)
-        try:
-            header = next(reader)
-            rows = list(reader)
-        except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
-            raise InputError(f"{source}:{member}: not a readable CSV file ({exc})") from None
+    try:
+        reader = csv.reader(io.StringIO(zf.read(member).decode("utf-8"), newline=""))
+        header = next(reader)
+        rows = list(reader)
+    except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
+        raise InputError(f"{source}:{member}: not a readable CSV file ({exc})") from None
     if len(set(header)) != len(header) or not all(header):
         raise InputError(f"{source}:{member}: empty or repeated column names {header}")
-    for lineno, row in enumerate(rows, start=2):
+    if set(map(len, rows)) <= {len(header)}:
+        return header, rows
+    for lineno, row in enumerate(rows, start=2):  # find the first bad row to name it
         if len(row) != len(header):
             raise InputError(
                 f"{source}:{member}: line {lineno} has {len(row)} fields, "
@@ -162,11 +164,23 @@ def infer_type(values: Iterable[str]) -> str:
 
 
 # A CSV field as the value stored in SQLite; an empty field is NULL.
-_CONVERT = {
-    "INTEGER": lambda v: int(v) if v else None,
-    "REAL": lambda v: float(v) if v else None,
-    "TEXT": lambda v: v if v else None,
-}
+_CONVERT = {"INTEGER": int, "REAL": float, "TEXT": str}
+
+
+def convert_column(values: Sequence[str], sqltype: str, distinct: set[str] | None = None) -> list:
+    """A CSV column as the values stored in SQLite: ``int``, ``float`` or ``str``; "" is None.
+
+    Each distinct value is converted once and the column is mapped through that table (in C,
+    by ``map``): Lahman's columns repeat few values (years, team IDs, counts), so this does a
+    fraction of the ``int()``/``float()`` calls. ``distinct`` is the column's set of values,
+    if already made.
+    """
+    distinct = set(values) if distinct is None else distinct
+    if sqltype == "TEXT":
+        return list(map({"": None}.get, values, values)) if "" in distinct else list(values)
+    convert = _CONVERT[sqltype]
+    table = {v: convert(v) if v else None for v in distinct}
+    return list(map(table.__getitem__, values))
 
 
 def quote(name: str) -> str:
@@ -174,36 +188,67 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _unique_key(header: Sequence[str], rows: Sequence[Sequence], key: Sequence[str]) -> str | None:
-    """None if the rows are unique and non-null on ``key``, else the reason why not."""
+def _unique_key(
+    header: Sequence[str], columns: Sequence[Sequence], key: Sequence[str]
+) -> str | None:
+    """None if the rows are unique and non-null on ``key``, else the reason why not.
+
+    ``columns`` are the table's converted columns (None for NULL). The check is done on whole
+    columns (a set of key tuples); only a failing table is walked row by row, to name the
+    first NULL or duplicate key in file order.
+    """
     missing = [k for k in key if k not in header]
     if missing:
         return f"no column {', '.join(missing)}"
-    idx = [header.index(k) for k in key]
+    keycols = [columns[header.index(k)] for k in key]
+    keys = list(zip(*keycols, strict=True))
+    if not any(None in col for col in keycols) and len(set(keys)) == len(keys):
+        return None
     seen = set()
-    for row in rows:
-        values = tuple(row[i] for i in idx)
+    for values in keys:
         if any(v is None for v in values):
             return f"NULL in {', '.join(key)}"
         if values in seen:
             return f"duplicate key {values}"
         seen.add(values)
-    return None
+    raise AssertionError("unreachable: the fast check found a NULL or a duplicate")
 
 
 # --- building ---------------------------------------------------------------------------------
+
+CACHE_KIB = 128 * 1024  # SQLite page cache while building: the whole 50 MB database fits
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Turn off Python's cyclic garbage collector for a block that allocates many objects.
+
+    Reading a table makes one list per CSV row and one tuple per row and key; each allocation
+    burst triggers collections that walk every live object again. Nothing here makes cycles,
+    so reference counting frees it all anyway.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _write_table(
     conn: sqlite3.Connection, name: str, header: list[str], raw_rows: list[list[str]]
 ) -> dict:
-    columns = list(zip(*raw_rows, strict=True)) if raw_rows else [() for _ in header]
-    types = [infer_type(set(col)) for col in columns]
-    rows = list(
-        zip(*(map(_CONVERT[t], col) for col, t in zip(columns, types, strict=True)), strict=True)
-    )
+    raw_columns = list(zip(*raw_rows, strict=True)) if raw_rows else [() for _ in header]
+    types, columns = [], []
+    for raw in raw_columns:
+        distinct = set(raw)
+        types.append(infer_type(distinct))
+        columns.append(convert_column(raw, types[-1], distinct))
+    del raw_columns
+    nrows = len(raw_rows)
     key = PRIMARY_KEYS.get(name)
-    problem = _unique_key(header, rows, key) if key else "no known key"
+    problem = _unique_key(header, columns, key) if key else "no known key"
     cols = []
     for col, sqltype in zip(header, types, strict=True):
         not_null = " NOT NULL" if key and problem is None and col in key else ""
@@ -212,7 +257,7 @@ def _write_table(
         cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in key)})")
     conn.execute(f"CREATE TABLE {quote(name)} (\n  " + ",\n  ".join(cols) + "\n)")
     marks = ", ".join("?" * len(header))
-    conn.executemany(f"INSERT INTO {quote(name)} VALUES ({marks})", rows)
+    conn.executemany(f"INSERT INTO {quote(name)} VALUES ({marks})", zip(*columns, strict=True))
     if key and problem is not None and not problem.startswith("no column"):
         log.warning("%s: no primary key (%s); plain index on %s instead", name, problem, key)
         conn.execute(
@@ -223,7 +268,7 @@ def _write_table(
         conn.execute(f"CREATE INDEX {quote(f'idx_{name}_playerID')} ON {quote(name)} (playerID)")
     return dict(
         table=name,
-        rows=len(rows),
+        rows=nrows,
         primary_key=",".join(key) if key and problem is None else "",
         types=dict(zip(header, types, strict=True)),
     )
@@ -252,11 +297,16 @@ def build_database(zip_path, out: str | Path, package_version: str = "") -> list
         try:
             conn.execute("PRAGMA journal_mode=OFF")  # no -journal file beside results
             conn.execute("PRAGMA synchronous=OFF")  # the rename makes the file visible
+            # Pages stay in memory until the commit instead of spilling to the file mid-way
+            # (the file's bytes do not depend on it; the default cache is 2 MiB).
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             conn.execute("BEGIN")
             for member in members:
                 name = Path(member).stem
-                header, raw_rows = read_csv_member(zf, member, source)
-                info = _write_table(conn, name, header, raw_rows)
+                with gc_paused():  # millions of new rows and tuples, no reference cycles
+                    header, raw_rows = read_csv_member(zf, member, source)
+                    info = _write_table(conn, name, header, raw_rows)
+                    del raw_rows
                 log.info("%s: %d rows, key %s", name, info["rows"], info["primary_key"] or "-")
                 summary.append(info)
             names = {s["table"] for s in summary}
