@@ -16,16 +16,13 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from sda.io import InputError  # noqa: E402
 from sda.lahman import (  # noqa: E402
-    NULL_LABEL,
     _unique_key,
-    birth_country,
     build_database,
     convert_column,
     infer_type,
-    master_head,
-    table_names,
     write_table,
 )
+from sda.lahman_ibis import NULL_LABEL, birth_country, master_head, table_names  # noqa: E402
 
 TOP = "baseballdatabank-2021.2"
 PEOPLE = """playerID,birthYear,birthCountry,nameFirst,weight,debut

