@@ -17,6 +17,8 @@ REPORT_INPUTS |= {
     "lahman_tables": LAHMAN_QUERIES["tables"],
     "master_head": LAHMAN_QUERIES["master_head"],
     "birth_country": LAHMAN_QUERIES["birth_country"],
+    "lahman_expressions": LAHMAN_IBIS["expressions"],
+    "lahman_backends": LAHMAN_IBIS["backends"],
 }
 if TEXT["bench_schedulers"]:
     REPORT_INPUTS["text_schedulers"] = "results/bench/text_schedulers.csv"
