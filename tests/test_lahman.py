@@ -20,8 +20,9 @@ from sda.lahman import (  # noqa: E402
     build_database,
     convert_column,
     infer_type,
-    write_table,
+    is_plain_csv,
 )
+from sda.lahman_db import write_table  # noqa: E402
 from sda.lahman_ibis import NULL_LABEL, birth_country, master_head, table_names  # noqa: E402
 
 TOP = "baseballdatabank-2021.2"
@@ -206,6 +207,55 @@ def test_queries_equal_sql(small_db):
     ]
     assert got.iloc[0].tolist() == ["D.R.", 2, False]
     conn.close()
+
+
+def table_rows(db, table):
+    conn = sqlite3.connect(db)
+    cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    typed = ", ".join(f'"{c}", typeof("{c}")' for c in cols)
+    rows = conn.execute(f"SELECT {typed} FROM {table} ORDER BY rowid").fetchall()
+    conn.close()
+    return rows
+
+
+def test_plain_and_quoted_csv_give_the_same_tables(tmp_path):
+    """A file with quotes is read by the csv module, a plain one by pyarrow: same values."""
+    quoted = PEOPLE.replace("zed01,1980,USA,Zed", '"zed01",1980,"USA","Zed"')
+    assert is_plain_csv(PEOPLE.encode()) and not is_plain_csv(quoted.encode())
+    dbs = []
+    for name, people in (("plain", PEOPLE), ("quoted", quoted)):
+        src = make_zip(tmp_path / f"{name}.zip", {"People.csv": people, "Batting.csv": BATTING})
+        build_database(src, tmp_path / f"{name}.sqlite")
+        dbs.append(tmp_path / f"{name}.sqlite")
+    for table in ("People", "Batting"):
+        assert table_rows(dbs[0], table) == table_rows(dbs[1], table)
+    assert table_rows(dbs[0], "People")[0][:4] == ("zed01", "text", 1980, "integer")
+
+
+def test_quoted_fields_with_commas_and_newlines(tmp_path):
+    schools = 'schoolID,name_full,city\nabc,"Alpha, Beta",X\nq1,"two\nlines",""\n'
+    src = make_zip(tmp_path / "src.zip", {"Schools.csv": schools})
+    build_database(src, tmp_path / "s.sqlite")
+    assert table_rows(tmp_path / "s.sqlite", "Schools") == [
+        ("abc", "text", "Alpha, Beta", "text", "X", "text"),
+        ("q1", "text", "two\nlines", "text", None, "null"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("playerID,yearID\na,1\n\nb,2\n", "line 3 has 0 fields, expected 2"),
+        ("playerID\na\n\nb\n", "line 3 has 0 fields, expected 1"),
+        ("playerID,yearID\na,1,2\n", "line 2 has 3 fields, expected 2"),
+        ("playerID,yearID\na,1\nb\n", "line 3 has 1 fields, expected 2"),
+        ("playerID,yearID\na,1\nb,2\n\n", "line 4 has 0 fields, expected 2"),
+    ],
+)
+def test_blank_or_long_lines_are_named(tmp_path, text, message):
+    src = make_zip(tmp_path / "src.zip", {"Batting.csv": text})
+    with pytest.raises(InputError, match=f"core/Batting.csv: {message}"):
+        build_database(src, tmp_path / "x.sqlite")
 
 
 def test_wrong_field_count_leaves_no_database(tmp_path):

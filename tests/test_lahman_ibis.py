@@ -23,12 +23,12 @@ from conftest import REPO
 sys.path.insert(0, str(REPO / "scripts"))
 
 from sda.io import InputError  # noqa: E402
-from sda.lahman import column_types, frame_csv, open_db, value_type, write_table  # noqa: E402
 from sda.lahman_backends import (  # noqa: E402
     check_identical,
     compare_backends,
     dask_birth_country,
 )
+from sda.lahman_db import column_types, frame_csv, open_db, value_type, write_table  # noqa: E402
 from sda.lahman_ibis import (  # noqa: E402
     EXPRESSIONS,
     birth_country,

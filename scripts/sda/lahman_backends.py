@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sda.io import InputError, atomic_write
-from sda.lahman import frame_csv
+from sda.lahman_db import frame_csv
 from sda.lahman_ibis import (
     EXPRESSIONS,
     MASTER,

@@ -15,7 +15,7 @@ build those expressions from a table ``master``, and nothing in them names a bac
 They are built on an *unbound* table (:func:`master_table`): a name and a schema, no
 connection. ``con.execute(expr)`` then runs the same expression object on any backend that has
 a table of that name: SQLite here, DuckDB over Parquet in :mod:`sda.lahman_backends`. The
-schema comes from the values the database holds (:func:`sda.lahman.column_types`), not from
+schema comes from the values the database holds (:func:`sda.lahman_db.column_types`), not from
 its declared column types, so a user's database (``lahman2013.sqlite``, whose ``Master`` is a
 table) gives the same columns and values as ``sqlite3`` would.
 
@@ -37,7 +37,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sda.io import InputError
-from sda.lahman import column_types, open_db
+from sda.lahman_db import column_types, open_db
 from sda.lahman_parquet import arrow_table
 
 MASTER = "Master"
