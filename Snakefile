@@ -29,6 +29,8 @@ localrules:
     lahman_tables,
     lahman_master_head,
     lahman_birth_country,
+    lahman_parquet,
+    lahman_expressions,
     report_html,
     report,
     bench,

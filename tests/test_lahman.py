@@ -16,14 +16,14 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from sda.io import InputError  # noqa: E402
 from sda.lahman import (  # noqa: E402
-    NULL_LABEL,
-    birth_country,
+    _unique_key,
     build_database,
+    convert_column,
     infer_type,
-    master_head,
-    table_names,
-    write_table,
+    is_plain_csv,
 )
+from sda.lahman_db import write_table  # noqa: E402
+from sda.lahman_ibis import NULL_LABEL, birth_country, master_head, table_names  # noqa: E402
 
 TOP = "baseballdatabank-2021.2"
 PEOPLE = """playerID,birthYear,birthCountry,nameFirst,weight,debut
@@ -111,6 +111,38 @@ def test_infer_type(values, expected):
     assert infer_type(values) == expected
 
 
+@pytest.mark.parametrize(
+    "values, sqltype",
+    [
+        (["1", "", "-20", "1", "0", ""], "INTEGER"),
+        (["1.5", "", "inf", "2e3", ".5", "3.", "1.5", "-0.0"], "REAL"),
+        (["BOS", "", "007", "BOS", "None"], "TEXT"),
+        (["a", "b"], "TEXT"),
+        (["7", "8", "7"], "INTEGER"),
+        ([], "INTEGER"),
+    ],
+)
+def test_convert_column_equals_value_by_value(values, sqltype):
+    """The table-driven conversion gives the values (and types) of converting each field alone."""
+    one = {"INTEGER": int, "REAL": float, "TEXT": str}[sqltype]
+    expected = [one(v) if v else None for v in values]
+    got = convert_column(values, sqltype)
+    assert got == expected
+    assert [type(v) for v in got] == [type(v) for v in expected]
+    assert convert_column(values, sqltype, set(values)) == expected
+
+
+def test_key_check_names_the_first_null_or_duplicate():
+    header = ["playerID", "yearID", "n"]
+    ok = [["a", "b", "c"], [1, 1, 1], [1, 2, 3]]
+    assert _unique_key(header, ok, ("playerID", "yearID")) is None
+    dup = [["a", "b", "a", "b"], [1, 2, 1, 2], [1, 2, 3, 4]]
+    assert _unique_key(header, dup, ("playerID", "yearID")) == "duplicate key ('a', 1)"
+    null = [["a", "b", "a"], [1, None, 1], [1, 2, 3]]  # NULL comes first in file order
+    assert _unique_key(header, null, ("playerID", "yearID")) == "NULL in playerID, yearID"
+    assert _unique_key(header, ok, ("playerID", "stint")) == "no column stint"
+
+
 def test_build_types_keys_view_and_metadata(small_db):
     conn = sqlite3.connect(small_db)
     types = {r[1]: r[2] for r in conn.execute("PRAGMA table_info(People)")}
@@ -175,6 +207,55 @@ def test_queries_equal_sql(small_db):
     ]
     assert got.iloc[0].tolist() == ["D.R.", 2, False]
     conn.close()
+
+
+def table_rows(db, table):
+    conn = sqlite3.connect(db)
+    cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    typed = ", ".join(f'"{c}", typeof("{c}")' for c in cols)
+    rows = conn.execute(f"SELECT {typed} FROM {table} ORDER BY rowid").fetchall()
+    conn.close()
+    return rows
+
+
+def test_plain_and_quoted_csv_give_the_same_tables(tmp_path):
+    """A file with quotes is read by the csv module, a plain one by pyarrow: same values."""
+    quoted = PEOPLE.replace("zed01,1980,USA,Zed", '"zed01",1980,"USA","Zed"')
+    assert is_plain_csv(PEOPLE.encode()) and not is_plain_csv(quoted.encode())
+    dbs = []
+    for name, people in (("plain", PEOPLE), ("quoted", quoted)):
+        src = make_zip(tmp_path / f"{name}.zip", {"People.csv": people, "Batting.csv": BATTING})
+        build_database(src, tmp_path / f"{name}.sqlite")
+        dbs.append(tmp_path / f"{name}.sqlite")
+    for table in ("People", "Batting"):
+        assert table_rows(dbs[0], table) == table_rows(dbs[1], table)
+    assert table_rows(dbs[0], "People")[0][:4] == ("zed01", "text", 1980, "integer")
+
+
+def test_quoted_fields_with_commas_and_newlines(tmp_path):
+    schools = 'schoolID,name_full,city\nabc,"Alpha, Beta",X\nq1,"two\nlines",""\n'
+    src = make_zip(tmp_path / "src.zip", {"Schools.csv": schools})
+    build_database(src, tmp_path / "s.sqlite")
+    assert table_rows(tmp_path / "s.sqlite", "Schools") == [
+        ("abc", "text", "Alpha, Beta", "text", "X", "text"),
+        ("q1", "text", "two\nlines", "text", None, "null"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("playerID,yearID\na,1\n\nb,2\n", "line 3 has 0 fields, expected 2"),
+        ("playerID\na\n\nb\n", "line 3 has 0 fields, expected 1"),
+        ("playerID,yearID\na,1,2\n", "line 2 has 3 fields, expected 2"),
+        ("playerID,yearID\na,1\nb\n", "line 3 has 1 fields, expected 2"),
+        ("playerID,yearID\na,1\nb,2\n\n", "line 4 has 0 fields, expected 2"),
+    ],
+)
+def test_blank_or_long_lines_are_named(tmp_path, text, message):
+    src = make_zip(tmp_path / "src.zip", {"Batting.csv": text})
+    with pytest.raises(InputError, match=f"core/Batting.csv: {message}"):
+        build_database(src, tmp_path / "x.sqlite")
 
 
 def test_wrong_field_count_leaves_no_database(tmp_path):

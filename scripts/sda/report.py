@@ -383,7 +383,51 @@ def section_tables(page: Page, inputs: dict[str, Path]) -> None:
     parts.append(page.table(countries, inputs["birth_country"], "Players per birth country", 15))
     head = pd.read_csv(inputs["master_head"], keep_default_na=False)
     parts.append(page.table(head, inputs["master_head"], "First rows of Master"))
+    parts.extend(lahman_ibis_parts(page, inputs))
     page.section("tables", "Tables: dataframes and SQL", *parts)
+
+
+def lahman_ibis_parts(page: Page, inputs: dict[str, Path]) -> list[str]:
+    """The Lahman queries as ibis expressions: the lesson's Blaze code, our source, the SQL ibis
+    compiled (SQLite, and the other dialects in a fold), and the backend comparison."""
+    parts = []
+    if "lahman_expressions" in inputs:
+        listing = load_json(inputs["lahman_expressions"])
+        src = html.escape(page.rel(inputs["lahman_expressions"]))
+        parts.append(
+            p(
+                f"The lesson's Blaze queries as ibis {html.escape(listing['ibis'])} expressions "
+                f"on an unbound <code>{html.escape(listing['table'])}</code> table, compiled to "
+                f"each backend's SQL (<code>{src}</code>)."
+            )
+        )
+        for q in listing["queries"]:
+            name = html.escape(q["query"])
+            block = [
+                f'<div class="lahman-query" data-query="{name}"><h3>{name}</h3>',
+                f"<p>Blaze (the lesson):</p><pre><code>{html.escape(q['lesson'])}</code></pre>",
+                f'<p>ibis:</p><pre data-expr="{name}"><code>{html.escape(q["source"])}</code></pre>',
+            ]
+            for dialect, sql in q["sql"].items():
+                code = f"<code>{html.escape(sql)}</code>"
+                pre = f'<pre data-sql="{html.escape(dialect)}">{code}</pre>'
+                if dialect == "sqlite":
+                    block.append(f"<p>SQL compiled by ibis for SQLite:</p>{pre}")
+                else:
+                    summary = f"SQL compiled by ibis for {html.escape(dialect)}"
+                    block.append(f"<details><summary>{summary}</summary>{pre}</details>")
+            parts.append("".join(block) + "</div>")
+    if "lahman_backends" in inputs:
+        backends = pd.read_csv(inputs["lahman_backends"], keep_default_na=False)
+        parts.append(
+            page.table(
+                backends,
+                inputs["lahman_backends"],
+                "The same expressions on SQLite, DuckDB over Parquet, and dask (median seconds; "
+                "identical: the CSV equals the SQLite rule's file byte for byte)",
+            )
+        )
+    return parts
 
 
 def section_run(page: Page, config: dict, benchmarks: Path, cores: int, started: str) -> None:
