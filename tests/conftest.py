@@ -6,10 +6,12 @@ so tests can run while someone works in the repository.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,26 @@ def shared_wiki() -> Path:
     if not SHARED_WIKI.is_dir() or not any(SHARED_WIKI.iterdir()):
         pytest.skip(f"real Wikipedia text not available: {SHARED_WIKI} is absent")
     return SHARED_WIKI
+
+
+@contextlib.contextmanager
+def small_filesystem(path: Path, size: str) -> Iterator[Path]:
+    """A ``tmpfs`` of ``size`` (``40m``) mounted at ``path``, always unmounted afterwards; a
+    skip saying why where that is not possible (mounting needs root)."""
+    if os.geteuid() != 0:
+        pytest.skip("a small filesystem needs root to mount a tmpfs (CI runs as root)")
+    path.mkdir(parents=True, exist_ok=True)
+    cmd = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs at {path}: {proc.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        if subprocess.run(["umount", str(path)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "--lazy", str(path)], check=True)
+
+
+def resize_filesystem(path: Path, size: str) -> None:
+    """Grow (or shrink) the tmpfs mounted at ``path`` to ``size``."""
+    subprocess.run(["mount", "-o", f"remount,size={size}", str(path)], check=True)

@@ -21,7 +21,7 @@ import yaml
 
 from sda.blocks import BlockSpec, batch_pattern, batch_regex, block_name, make_block, write_csv
 from sda.config import batch_size
-from sda.io import atomic_write, load_npy, save_npy
+from sda.io import atomic_write, load_npy, npy_size, save_npy, scratch_dir
 
 log = logging.getLogger(__name__)
 BASELINE_GENERATE = Path(__file__).resolve().parents[1] / "baselines" / "generate_mp.py"
@@ -109,41 +109,41 @@ def block_io_rows(
         )
 
     block = make_block(0, spec)
-    scratch = Path(scratch)
-    scratch.mkdir(parents=True, exist_ok=True)
-    npy_tmp, csv_tmp = scratch / "save_test.npy", scratch / "save_test.csv"
-    t_npy = timed(lambda: save_npy(npy_tmp, block), repeats)
-    t_csv = timed(lambda: write_csv(csv_tmp, block, fmt), repeats)
-    row("save_seconds_per_block", "npy", statistics.median(t_npy), "s", repeats)
-    row("save_seconds_per_block", "csv", statistics.median(t_csv), "s", repeats)
-    row("file_bytes_per_block", "npy", npy_tmp.stat().st_size / mib, "MiB", 1)
-    row("file_bytes_per_block", "csv", csv_tmp.stat().st_size / mib, "MiB", 1)
-    row(
-        "save_ratio_csv_over_npy",
-        "csv/npy",
-        statistics.median(t_csv) / statistics.median(t_npy),
-        "x",
-        repeats,
-    )
+    # one npy and one CSV copy of a block (and their temporary files while they are written)
+    needed = 2 * (npy_size(block) + spec.csv_bytes(fmt))
+    with scratch_dir(scratch, needed) as scratch:
+        npy_tmp, csv_tmp = scratch / "save_test.npy", scratch / "save_test.csv"
+        t_npy = timed(lambda: save_npy(npy_tmp, block), repeats)
+        t_csv = timed(lambda: write_csv(csv_tmp, block, fmt), repeats)
+        row("save_seconds_per_block", "npy", statistics.median(t_npy), "s", repeats)
+        row("save_seconds_per_block", "csv", statistics.median(t_csv), "s", repeats)
+        row("file_bytes_per_block", "npy", npy_tmp.stat().st_size / mib, "MiB", 1)
+        row("file_bytes_per_block", "csv", csv_tmp.stat().st_size / mib, "MiB", 1)
+        row(
+            "save_ratio_csv_over_npy",
+            "csv/npy",
+            statistics.median(t_csv) / statistics.median(t_npy),
+            "x",
+            repeats,
+        )
 
-    for form, path in (("npy", npy_tmp), ("csv", csv_tmp)):
-        peaks = [load_peak_bytes(path, form) for _ in range(repeats)]
-        row(
-            "load_peak_tracemalloc",
-            form,
-            statistics.median(p[0] for p in peaks) / mib,
-            "MiB",
-            repeats,
-        )
-        row(
-            "load_peak_rss_increment",
-            form,
-            statistics.median(p[1] for p in peaks) / mib,
-            "MiB",
-            repeats,
-        )
-        row("array_bytes", form, peaks[0][2] / mib, "MiB", 1)
-    shutil.rmtree(scratch, ignore_errors=True)
+        for form, path in (("npy", npy_tmp), ("csv", csv_tmp)):
+            peaks = [load_peak_bytes(path, form) for _ in range(repeats)]
+            row(
+                "load_peak_tracemalloc",
+                form,
+                statistics.median(p[0] for p in peaks) / mib,
+                "MiB",
+                repeats,
+            )
+            row(
+                "load_peak_rss_increment",
+                form,
+                statistics.median(p[1] for p in peaks) / mib,
+                "MiB",
+                repeats,
+            )
+            row("array_bytes", form, peaks[0][2] / mib, "MiB", 1)
 
     if csv_file:
         t_load_csv = timed(lambda: np.loadtxt(csv_file, delimiter=",").mean(), repeats)
@@ -220,6 +220,22 @@ def _run_baseline(outdir: Path, spec: BlockSpec, n: int, processes: int) -> floa
     return time.perf_counter() - start
 
 
+def default_run_bytes(config: dict) -> int:
+    """About what the whole default run writes: the blocks and their CSV copies, six stores of
+    ``stores.n`` blocks (compressed ones counted as raw), the corpus, and 100 MB for the Lahman
+    database and everything small."""
+    spec = BlockSpec.from_config(config["blocks"])
+    blocks = config["blocks"]
+    wiki = config.get("wiki", {})
+    return (
+        blocks["n"] * spec.npy_bytes
+        + blocks["csv_n"] * spec.csv_bytes(blocks["csv_format"])
+        + 6 * config.get("stores", {}).get("n", 0) * spec.npy_bytes
+        + wiki.get("files", 0) * wiki.get("file_bytes", 0)
+        + 100 * 10**6
+    )
+
+
 def _same_bytes(a: Path, b: Path) -> bool:
     return a.read_bytes() == b.read_bytes()
 
@@ -248,52 +264,12 @@ def generate_rows(
     spec = BlockSpec.from_config(config["blocks"])
     n = config["blocks"]["n"]
     batch = batch_size(n, config["blocks"].get("batch", "auto"))
-    scratch = Path(scratch)
-    scratch.mkdir(parents=True, exist_ok=True)
-    configfile = scratch / "config.yaml"
-    # the nested runs never run the evidence benchmarks themselves (this one among them)
-    nested = {**config, "bench": {**config["bench"], "evidence": False}}
-    configfile.write_text(yaml.safe_dump(nested))
-    tiny = {**nested, "blocks": {**config["blocks"], "rows": 1, "cols": 1}}
-    tiny_configfile = scratch / "config_one_number.yaml"
-    tiny_configfile.write_text(yaml.safe_dump(tiny))
-    bare = scratch / "Snakefile.bare"
-    bare.write_text(bare_snakefile(n, batch))
-    runs = {  # name -> run in a fresh directory, returning seconds
-        "baseline": lambda d: _run_baseline(d, spec, n, cores),
-        "workflow": lambda d: _run_workflow(snakefile, d, configfile, cores),
-        "one_number": lambda d: _run_workflow(snakefile, d, tiny_configfile, cores),
-        "bare": lambda d: _run_snakemake(bare, d, cores),
-    }
-    times = {key: [] for key in runs}
-    identical = True
-    try:
-        for r in range(repeats):
-            # alternate which goes first, so neither always follows the other's deletions
-            first = ("baseline", "workflow") if r % 2 == 0 else ("workflow", "baseline")
-            for key in first:
-                times[key].append(runs[key](scratch / key))
-                os.sync()
-            for i in sorted({0, n // 2, n - 1}):
-                name = f"{block_name(i)}.npy"
-                wf_block = scratch / "workflow" / NPY_DIR / name
-                identical &= _same_bytes(scratch / "baseline" / name, wf_block)
-            for key in first:
-                shutil.rmtree(scratch / key)
-            os.sync()
-            for key in ("one_number", "bare"):
-                times[key].append(runs[key](scratch / key))
-                shutil.rmtree(scratch / key)
-        if default_run:
-            times["baseline"].append(runs["baseline"](scratch / "baseline"))
-            shutil.rmtree(scratch / "baseline")
-            os.sync()
-            log.info("default run: the whole workflow from an empty directory")
-            whole = _run_workflow(snakefile, scratch / "default", configfile, cores, target="all")
-            times["default_run"] = [whole]
-            shutil.rmtree(scratch / "default")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    # the baseline's blocks and the workflow's exist together; then the whole default run
+    needed = 2 * n * spec.npy_bytes + (default_run_bytes(config) if default_run else 0)
+    with scratch_dir(scratch, needed) as scratch:
+        times, identical = _generate_runs(
+            config, snakefile, cores, repeats, scratch, default_run, spec, n, batch
+        )
     med = {key: statistics.median(values) for key, values in times.items()}
     numbers = n * spec.rows * spec.cols
     values = [  # (what, the runs it is the median of, value, numbers)
@@ -314,6 +290,63 @@ def generate_rows(
              repeats=len(times[key]), identical=identical)
         for what, key, v, count in values
     ]  # fmt: skip
+
+
+def _generate_runs(
+    config: dict,
+    snakefile: str,
+    cores: int,
+    repeats: int,
+    scratch: Path,
+    default_run: bool,
+    spec: BlockSpec,
+    n: int,
+    batch: int,
+) -> tuple[dict[str, list[float]], bool]:
+    """The runs of :func:`generate_rows` in ``scratch``: seconds per kind, and whether the
+    workflow's blocks equal the baseline's."""
+    configfile = scratch / "config.yaml"
+    # the nested runs never run the evidence benchmarks themselves (this one among them)
+    nested = {**config, "bench": {**config["bench"], "evidence": False}}
+    configfile.write_text(yaml.safe_dump(nested))
+    tiny = {**nested, "blocks": {**config["blocks"], "rows": 1, "cols": 1}}
+    tiny_configfile = scratch / "config_one_number.yaml"
+    tiny_configfile.write_text(yaml.safe_dump(tiny))
+    bare = scratch / "Snakefile.bare"
+    bare.write_text(bare_snakefile(n, batch))
+    runs = {  # name -> run in a fresh directory, returning seconds
+        "baseline": lambda d: _run_baseline(d, spec, n, cores),
+        "workflow": lambda d: _run_workflow(snakefile, d, configfile, cores),
+        "one_number": lambda d: _run_workflow(snakefile, d, tiny_configfile, cores),
+        "bare": lambda d: _run_snakemake(bare, d, cores),
+    }
+    times = {key: [] for key in runs}
+    identical = True
+    for r in range(repeats):
+        # alternate which goes first, so neither always follows the other's deletions
+        first = ("baseline", "workflow") if r % 2 == 0 else ("workflow", "baseline")
+        for key in first:
+            times[key].append(runs[key](scratch / key))
+            os.sync()
+        for i in sorted({0, n // 2, n - 1}):
+            name = f"{block_name(i)}.npy"
+            wf_block = scratch / "workflow" / NPY_DIR / name
+            identical &= _same_bytes(scratch / "baseline" / name, wf_block)
+        for key in first:
+            shutil.rmtree(scratch / key)
+        os.sync()
+        for key in ("one_number", "bare"):
+            times[key].append(runs[key](scratch / key))
+            shutil.rmtree(scratch / key)
+    if default_run:
+        times["baseline"].append(runs["baseline"](scratch / "baseline"))
+        shutil.rmtree(scratch / "baseline")
+        os.sync()
+        log.info("default run: the whole workflow from an empty directory")
+        whole = _run_workflow(snakefile, scratch / "default", configfile, cores, target="all")
+        times["default_run"] = [whole]
+        shutil.rmtree(scratch / "default")
+    return times, identical
 
 
 GENERATE_FIELDS = ["what", "value", "blocks", "numbers", "processes", "repeats", "identical"]

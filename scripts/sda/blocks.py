@@ -63,6 +63,20 @@ class BlockSpec:
     def shape(self) -> tuple[int, int]:
         return (self.rows, self.cols)
 
+    @property
+    def npy_bytes(self) -> int:
+        """Size of one block's ``.npy`` file (a header of 128 bytes, then float64 data)."""
+        return self.rows * self.cols * 8 + 128
+
+    def csv_bytes(self, fmt: str) -> int:
+        """About the size of one block's CSV copy: every number as wide as the widest of the
+        distribution's likely extremes (mean +- 6 sd, or low and high), plus its separator."""
+        if self.distribution == "normal":
+            extremes = (self.mean - 6 * self.sd, self.mean + 6 * self.sd)
+        else:
+            extremes = (self.low, self.high)
+        return self.rows * self.cols * (max(len(fmt % x) for x in extremes) + 1)
+
 
 def make_block(i: int, spec: BlockSpec) -> np.ndarray:
     """Block ``i`` as a float64 array of ``spec.shape``; a pure function of ``(spec, i)``."""
@@ -81,7 +95,8 @@ def write_block(path: str | Path, spec: BlockSpec) -> None:
 
 def write_csv(path: str | Path, array: np.ndarray, fmt: str = "%.18e") -> None:
     """Header-less, comma-separated text, one row per line, like the lesson's CSV blocks."""
-    with atomic_write(path, "wb") as fh:
+    width = max(len(fmt % x) for x in (array.min(), array.max())) + 1 if array.size else 0
+    with atomic_write(path, "wb", size=array.size * width) as fh:
         np.savetxt(fh, array, fmt=fmt, delimiter=",")
 
 

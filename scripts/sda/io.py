@@ -1,66 +1,161 @@
-"""File helpers shared by every rule: atomic writes and checked loading of blocks.
+"""File helpers shared by every rule: atomic writes, scratch directories, checked loading.
 
 Every output is written under a temporary name in its own directory and renamed into place
 only when complete, so an interrupted or failed job never leaves a half-written file that a
-later rule would accept.
+later rule would accept. The temporary name is fixed per output (``.<name>.tmp``): a job killed
+mid-write (``kill -9``, a lost node) leaves it behind, and the next write of that output, i.e.
+the re-run of the same rule, removes it first. Scratch directories of a rule work the same way
+(:func:`scratch_dir`). A write that runs out of space fails with
+:class:`sda.disk.DiskFullError` naming the file (see :mod:`sda.disk`) and leaves nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
+from sda.disk import DiskFullError, free_bytes, is_no_space, no_space_error, require_free
+
+# Temporary names of earlier versions: tempfile.mkstemp's ".<name>.<8 characters>.tmp<suffix>"
+_OLD_TMP = r"\.{name}\.[a-z0-9_]{{8}}\.tmp"
 
 
 class InputError(RuntimeError):
     """A corrupt, truncated or mismatched input file; the message names the file."""
 
 
-def _tmp_name(path: Path, suffix: str = "") -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
-    os.close(fd)
-    return Path(name)
+def temp_path(path: str | os.PathLike, suffix: str = "") -> Path:
+    """The temporary name of ``path`` while it is written: ``.<name>.tmp<suffix>`` beside it."""
+    path = Path(path)
+    return path.parent / f".{path.name}.tmp{suffix}"
+
+
+def remove(path: Path) -> None:
+    """Remove a file, a symlink or a directory tree; nothing if it does not exist."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def remove_temp(tmp: Path) -> None:
+    """Remove a temporary file or directory, and the files a library keeps beside it under its
+    name (SQLite's ``<name>-journal``, ``-wal``, ``-shm``)."""
+    remove(tmp)
+    for sibling in tmp.parent.glob(glob.escape(tmp.name) + "-*"):
+        remove(sibling)
+
+
+def remove_stale(path: str | os.PathLike, suffix: str = "") -> None:
+    """Remove what an interrupted write of ``path`` left: its temporary file or directory
+    (also under the random names earlier versions used)."""
+    path = Path(path)
+    remove_temp(temp_path(path, suffix))
+    old = re.compile(_OLD_TMP.format(name=re.escape(path.name)))
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(path.parent):
+            if entry.name.startswith(f".{path.name}.") and old.match(entry.name):
+                remove(Path(entry.path))
+
+
+def disk_bytes(path: Path) -> int:
+    """Bytes of a file, or of every file under a directory (0 if absent)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
+def atomic_path(
+    path: str | os.PathLike, suffix: str = "", size: int | None = None
+) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` on success.
 
     ``suffix`` keeps an extension that a library insists on (``np.save`` appends ``.npy``).
-    On error the temporary file (or directory) is removed and the exception propagates.
+    A temporary file left by an interrupted earlier write is removed first. On error the
+    temporary file (or directory) is removed and the exception propagates; a full disk is
+    raised as :class:`sda.disk.DiskFullError` naming ``path``, the bytes needed (``size``, the
+    expected size of the output, if the writer knows it) and the free space.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path, suffix)
-    tmp.unlink()
+    remove_stale(path, suffix)
+    tmp = temp_path(path, suffix)
     try:
         yield tmp
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         os.replace(tmp, path)
-    except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        full = (
+            isinstance(exc, Exception)
+            and not isinstance(exc, DiskFullError)
+            and is_no_space(exc, path.parent)
+        )
+        written = disk_bytes(tmp) if full else 0
+        before = free_bytes(path.parent) if full else 0
+        remove_temp(tmp)
+        if full:
+            # A library may still hold the removed file open (h5py, when it cannot flush), so
+            # its space comes free only when the job's process exits: count it as free.
+            free = max(free_bytes(path.parent), before + written)
+            raise no_space_error(path, size, written, free) from None
         raise
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb", **kwargs) -> Iterator:
-    """Open a temporary file beside ``path`` for writing; rename it to ``path`` on success."""
-    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as fh:
+def atomic_write(
+    path: str | os.PathLike, mode: str = "wb", size: int | None = None, **kwargs
+) -> Iterator:
+    """Open a temporary file beside ``path`` for writing; rename it to ``path`` on success.
+
+    ``size``: the expected bytes, for the message of a full disk (see :func:`atomic_path`)."""
+    with atomic_path(path, size=size) as tmp, open(tmp, mode, **kwargs) as fh:
         yield fh
+
+
+@contextlib.contextmanager
+def scratch_dir(path: str | os.PathLike, needed: int = 0) -> Iterator[Path]:
+    """A rule's scratch directory ``path``, empty, removed when the block ends however it ends.
+
+    Whatever a killed earlier run left there is removed first, so the re-run of the rule
+    cleans up after the crash. With ``needed`` (bytes the block will write), fail before
+    writing when the filesystem has less free (:func:`sda.disk.require_free`)."""
+    path = Path(path)
+    remove(path)
+    if needed:
+        require_free(path, needed)
+    path.mkdir(parents=True)
+    try:
+        yield path
+    except Exception as exc:
+        if not isinstance(exc, DiskFullError) and is_no_space(exc, path):
+            written = disk_bytes(path)
+            remove(path)
+            raise no_space_error(path, needed or None, written) from None
+        raise
+    finally:
+        remove(path)
+
+
+def npy_size(array: np.ndarray) -> int:
+    """Size of ``array`` as a ``.npy`` file (header of at most 128 bytes for 2-D arrays)."""
+    return int(array.nbytes) + 128
 
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
     """``np.save`` to ``path`` atomically."""
-    with atomic_write(path) as fh:
+    with atomic_write(path, size=npy_size(array)) as fh:
         np.save(fh, array, allow_pickle=False)
 
 

@@ -27,7 +27,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import statistics
 import sys
 import time
@@ -41,7 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from sda.config import ConfigError
-from sda.io import InputError, atomic_path, atomic_write, load_npy, save_npy
+from sda.disk import release_reserved, require_free, reserve
+from sda.io import InputError, atomic_path, atomic_write, load_npy, save_npy, scratch_dir
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ DTYPE = np.dtype("float64")
 CHUNKED_DATASET = "x"  # the 3-D dataset in random_chunked.hdf5
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed zip member timestamp: reproducible npz bytes
 HDF5_CHUNK_LIMIT = 2**32  # HDF5 chunks must be smaller than 4 GiB
+HDF5_MARGIN = 2**20  # reserved beyond the raw data: superblock, B-trees, attributes
 NUMPY_SOURCES = ("npy", "npz", "npz_compressed", "memmap", "hdf5", "hdf5_chunked", "zarr")
 DASK_SOURCES = (
     "dask_npy", "dask_memmap", "dask_hdf5", "dask_hdf5_chunked", "dask_zarr",
@@ -180,6 +181,36 @@ def now_iso() -> str:
 # ---------------------------------------------------------------------------- writers
 
 
+def raw_bytes(
+    npy_files: Sequence[str], shape: Sequence[int], compressed: bool = False
+) -> int | None:
+    """About the bytes of a store of these blocks, uncompressed (None when compressed: its
+    size is known only once written). A writer checks the free space against it first."""
+    return None if compressed else len(npy_files) * (math.prod(shape) * DTYPE.itemsize + 128)
+
+
+def start_store(path: str | Path, nbytes: int | None) -> None:
+    """Fail before writing when the store's filesystem has not room for ``nbytes``."""
+    if nbytes:
+        require_free(path, nbytes)
+
+
+@contextlib.contextmanager
+def hdf5_writing(tmp: Path, nbytes: int):
+    """A new HDF5 file at ``tmp`` with ``nbytes`` (its raw size) reserved on disk first.
+
+    HDF5 cannot recover from a full disk in the middle of a write (h5py then leaves the file
+    open, and may crash the process when it is collected), so the space is set aside before any
+    data is written: a disk too full fails here, cleanly (errno 28). What is left unused of the
+    reservation (compression, the margin) is given back when the file is closed."""
+    import h5py
+
+    with h5py.File(tmp, "w") as f:
+        reserve(tmp, nbytes + HDF5_MARGIN)
+        yield f
+    release_reserved(tmp)
+
+
 def npy_bytes(block: np.ndarray) -> bytes:
     """The bytes ``np.save`` writes for ``block``: the ``.npy`` header, then the data."""
     buf = io.BytesIO()
@@ -224,8 +255,10 @@ def write_npz(
     """
     compression = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
     blocks = iter_blocks(npy_files, shape)
+    nbytes = raw_bytes(npy_files, shape, compressed)
+    start_store(path, nbytes)
     with (
-        atomic_path(path) as tmp,
+        atomic_path(path, size=nbytes) as tmp,
         zipfile.ZipFile(tmp, "w", compression=compression, allowZip64=True) as zf,
         concurrent.futures.ThreadPoolExecutor(max(1, threads)) as pool,
     ):
@@ -288,7 +321,9 @@ def write_memmap(
     the job's resident memory (max_rss of the whole store), a plain write keeps one block.
     """
     full = (len(npy_files), *shape)
-    with atomic_write(path) as fh:
+    nbytes = math.prod(full) * DTYPE.itemsize
+    start_store(path, nbytes)
+    with atomic_write(path, size=nbytes) as fh:
         for _, block in iter_blocks(npy_files, shape):
             fh.write(np.ascontiguousarray(block, dtype=DTYPE).data)
     write_sidecar(sidecar, memmap_meta(full))
@@ -296,9 +331,10 @@ def write_memmap(
 
 def write_hdf5(path: str | Path, npy_files: Sequence[str], shape: Sequence[int]) -> None:
     """One dataset per block (``x000000`` …) with attributes created, source and checksum."""
-    import h5py
 
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    nbytes = raw_bytes(npy_files, shape)
+    start_store(path, nbytes)
+    with atomic_path(path, size=nbytes) as tmp, hdf5_writing(tmp, nbytes) as f:
         for npy, (name, block) in zip(npy_files, iter_blocks(npy_files, shape), strict=True):
             ds = f.create_dataset(name, data=block, track_times=False)
             ds.attrs["created"] = now_iso()
@@ -321,10 +357,11 @@ def write_hdf5_chunked(
     path: str | Path, npy_files: Sequence[str], shape: Sequence[int], compression: str = "none"
 ) -> None:
     """One 3-D dataset ``x`` of (n, rows, cols), stored in chunks of one block."""
-    import h5py
 
     full = (len(npy_files), *shape)
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    nbytes = raw_bytes(npy_files, shape)  # also when compressed: see hdf5_writing
+    start_store(path, nbytes)
+    with atomic_path(path, size=nbytes) as tmp, hdf5_writing(tmp, nbytes) as f:
         ds = f.create_dataset(
             CHUNKED_DATASET,
             shape=full,
@@ -370,7 +407,9 @@ def write_zarr(
 
     full = (len(npy_files), *shape)
     step = shard_blocks(shard, len(npy_files)) or 1
-    with atomic_path(path) as tmp:
+    nbytes = raw_bytes(npy_files, shape, compression != "none")
+    start_store(path, nbytes)
+    with atomic_path(path, size=nbytes) as tmp:
         z = zarr.create_array(
             store=str(tmp),
             shape=full,
@@ -1238,24 +1277,24 @@ def bench_rows(
     and a drift of the machine's state cancels). The ratio to the baseline is the median of the
     source's warm times over the median of the baseline times paired with them.
     """
-    scratch = Path(scratch)
-    scratch.mkdir(parents=True, exist_ok=True)
-    (scratch / "npy").mkdir(exist_ok=True)
-    target = Stores.under(scratch, stores.npy, stores.shape)
-    target.extra["npy_dir"] = str(scratch / "npy")
-    write_s = {}
-    for kind in NUMPY_SOURCES:
-        times = [
-            _seconds(
-                lambda k=kind: write_store(
-                    k, target, hdf5_compression, zarr_compression, zarr_shard_blocks
+    # every store side by side, compressed ones counted as raw, and the npy copies
+    needed = len(NUMPY_SOURCES) * raw_bytes(stores.npy, stores.shape)
+    with scratch_dir(scratch, needed) as scratch:
+        (scratch / "npy").mkdir()
+        target = Stores.under(scratch, stores.npy, stores.shape)
+        target.extra["npy_dir"] = str(scratch / "npy")
+        write_s = {}
+        for kind in NUMPY_SOURCES:
+            times = [
+                _seconds(
+                    lambda k=kind: write_store(
+                        k, target, hdf5_compression, zarr_compression, zarr_shard_blocks
+                    )
                 )
-            )
-            for _ in range(write_repeats)
-        ]
-        write_s[kind] = statistics.median(times)
-        log.info("write %s: %s s", kind, times)
-    shutil.rmtree(scratch, ignore_errors=True)
+                for _ in range(write_repeats)
+            ]
+            write_s[kind] = statistics.median(times)
+            log.info("write %s: %s s", kind, times)
 
     def run(source: str) -> float:
         return _seconds(lambda: MEANS[source](stores, scheduler, False))

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from sda.config import ConfigError
-from sda.io import InputError, atomic_path, atomic_write
+from sda.io import InputError, atomic_path, atomic_write, scratch_dir
 
 log = logging.getLogger(__name__)
 
@@ -697,12 +697,10 @@ def bench_rows(
     alternating, ``repeats`` times; medians, peak RSS, ratio to the faster baseline."""
     import statistics
 
-    scratch = Path(scratch)
-    scratch.mkdir(parents=True, exist_ok=True)
     times: dict[str, list[float]] = {m: [] for m in METHODS}
     peaks: dict[str, int] = {m: 0 for m in METHODS}
     results: dict[str, tuple] = {}
-    try:
+    with scratch_dir(scratch) as scratch:
         for r in range(repeats):
             for method in METHODS:
                 seconds, rss, top, clean_map = _run_child(
@@ -714,10 +712,6 @@ def bench_rows(
                 peaks[method] = max(peaks[method], rss)
                 if r == 0:
                     results[method] = (top, clean_map)
-    finally:
-        import shutil
-
-        shutil.rmtree(scratch, ignore_errors=True)
     med = {m: statistics.median(t) for m, t in times.items()}
     fastest = min(med["python"], med["lesson_bag"])
     mib = sum(Path(f).stat().st_size for f in files) / 2**20

@@ -12,14 +12,14 @@ import shutil
 import string
 import subprocess
 import sys
-import tempfile
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from sda.io import InputError, atomic_path, atomic_write
+from sda.disk import require_free
+from sda.io import InputError, atomic_path, atomic_write, scratch_dir
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def _set_vocabulary(vocab: tuple[str, ...]) -> None:
 
 def _write_one(args: tuple[int, str, int, int]) -> str:
     i, path, file_bytes, seed = args
-    with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
+    with atomic_write(path, "w", encoding="utf-8", newline="\n", size=file_bytes) as fh:
         fh.write(synthetic_text(i, file_bytes, seed, _VOCAB or vocabulary(seed)))
     return path
 
@@ -165,6 +165,8 @@ def write_synthetic(paths: list[str], file_bytes: int, seed: int, processes: int
     tenth of the files.
     """
     jobs = [(i, str(path), file_bytes, seed) for i, path in enumerate(paths)]
+    if jobs:
+        require_free(Path(paths[0]).parent, len(jobs) * file_bytes)
     vocab = vocabulary(seed)
     step = max(1, len(jobs) // 10)
 
@@ -193,8 +195,10 @@ def write_synthetic(paths: list[str], file_bytes: int, seed: int, processes: int
 def fetch(url: str, dest: str | Path) -> None:
     """Download ``url`` (``https://`` or ``file://``) to ``dest`` atomically."""
     try:
-        with urllib.request.urlopen(url) as resp, atomic_write(dest) as fh:
-            shutil.copyfileobj(resp, fh, 1 << 20)
+        with urllib.request.urlopen(url) as resp:
+            size = int(resp.headers.get("Content-Length") or 0) or None
+            with atomic_write(dest, size=size) as fh:
+                shutil.copyfileobj(resp, fh, 1 << 20)
     except OSError as exc:
         raise InputError(f"wiki.url {url}: cannot download ({exc})") from None
 
@@ -202,14 +206,13 @@ def fetch(url: str, dest: str | Path) -> None:
 def extract(dump: str | Path, outputs: list[str], outdir: str | Path, processes: int = 1) -> None:
     """Run WikiExtractor on ``dump`` into ~1 MB files; keep the first ``len(outputs)`` files.
 
-    WikiExtractor is run as ``python -m wikiextractor.WikiExtractor`` in a scratch directory,
-    then the files we keep are moved to ``outputs`` (which must be ``outdir/AA/wiki_00`` …).
+    WikiExtractor is run as ``python -m wikiextractor.WikiExtractor`` in the scratch directory
+    ``outdir/.extract.scratch`` (emptied first: a killed earlier run may have left it), then the
+    files we keep are moved to ``outputs`` (which must be ``outdir/AA/wiki_00`` …).
     A dump with fewer articles than files fails naming the dump.
     """
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".extract.", dir=outdir))
-    try:
+    with scratch_dir(outdir / ".extract.scratch") as scratch:
         cmd = [
             sys.executable, "-m", "wikiextractor.WikiExtractor", str(dump),
             "-o", str(scratch / "out"), "-b", "1M", "--processes", str(max(1, processes)),
@@ -231,5 +234,3 @@ def extract(dump: str | Path, outputs: list[str], outdir: str | Path, processes:
         for name, out in zip(wanted, outputs, strict=True):
             with atomic_path(out) as tmp:
                 shutil.move(str(scratch / "out" / name), tmp)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
