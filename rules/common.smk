@@ -3,18 +3,15 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from sda.blocks import BlockSpec, batch_pattern, batch_regex, block_name
-from sda.config import ConfigError, batch_size, check_config, schema_error_message
+from sda.config import batch_size, validate_config
 
-try:
-    validate(config, "../config/schema/config.schema.yaml")
-except Exception as exc:
-    raise ConfigError(schema_error_message(exc)) from None
-check_config(config)
+# The schema (strict: 2.0 is not an integer), defaults filled in, then the cross-field checks
+# of every section; an error names the key and stops the run before any job.
+validate_config(config, Path(workflow.basedir) / "config" / "schema" / "config.schema.yaml")
 
 BLOCKS = config["blocks"]
 BLOCK_SPEC = BlockSpec.from_config(BLOCKS)

@@ -2,9 +2,7 @@
 # every store with numpy and dask.array, the whole-dataset summary, and their timings.
 import math
 
-from sda.stores import Stores, check_stores_config, shard_blocks
-
-check_stores_config(config)
+from sda.stores import Stores, shard_blocks
 
 STORES = config["stores"]
 STORE_BLOCKS = NPY_BLOCKS[: STORES["n"]]

@@ -1,9 +1,7 @@
 # Word frequencies over Wikipedia: the corpus, the lesson's bag and delayed word counts,
 # the task graph, and the benchmarks (see docs/text.md).
-from sda.text import check_text_config, matching_files
+from sda.text import matching_files
 from sda.wiki import file_names
-
-check_text_config(config)
 
 WIKI = config["wiki"]
 TEXT = config["text"]

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from conftest import REPO, load_yaml
-from sda.config import ConfigError, batch_size, check_config, schema_error_message
+from sda.config import ConfigError, batch_size, check_config, schema_error_message, validate_config
 
 DEFAULT = load_yaml(REPO / "config" / "config.yaml")
 
@@ -65,3 +65,143 @@ def test_schema_error_message_names_the_path():
         schema_error_message(wrapped)
         == "invalid config key blocks.n: -1 is less than the minimum of 1"
     )
+
+
+# --- every key of config/test.yaml, fed bad values -------------------------------------------
+
+SCHEMA = REPO / "config" / "schema" / "config.schema.yaml"
+TEST_CONFIG = load_yaml(REPO / "config" / "test.yaml")
+FUZZ_VALUES = [
+    -1, 0, 1.5e300, -1.5e300, 2.5, 2.0, 10**12, 10**30, float("nan"), float("inf"),
+    True, False, None, "abc", "", "1", [], [1], {}, {"x": 1},
+]  # fmt: skip
+BOOLEAN = [True, False]
+# The fuzz values that are legitimate for a key; every other one must be refused.
+ACCEPTED = {
+    "blocks.seed": [0, 10**12],
+    "blocks.mean": [-1, 0, 2.5, 2.0, 10**12],
+    "blocks.sd": [2.5, 2.0, 10**12],
+    "blocks.low": [-1, 0, 2.5, 2.0, 10**12],  # unused (test.yaml draws from normal), in range
+    "blocks.high": [-1, 0, 2.5, 2.0, 10**12],
+    "blocks.csv_n": [0],
+    "bench.generate": BOOLEAN,
+    "bench.default_run": BOOLEAN,
+    "bench.evidence": BOOLEAN,
+    "stores.zarr_shard_blocks": [0],
+    "wiki.seed": [0, 10**12],
+    "wiki.glob": ["abc", "", "1"],  # read only when wiki.source is local
+    "wiki.url": [""],  # read only when wiki.source is download
+    "text.partitions": [0],
+    "text.bench": BOOLEAN,
+    "text.bench_schedulers": BOOLEAN,
+    "text.scheduler_files": [0],
+    "lahman.sqlite": [""],  # empty: build the database
+    # a whole section: empty takes every default (not stores: its n, 100, exceeds blocks.n)
+    **{section: [{}] for section in ("bench", "dask", "wiki", "text", "tables", "lahman")},
+}
+
+
+def config_keys(config: dict, prefix: str = "") -> list[str]:
+    """Every section and leaf key of ``config`` as dotted paths."""
+    keys = []
+    for k, v in config.items():
+        keys.append(f"{prefix}{k}")
+        if isinstance(v, dict):
+            keys += config_keys(v, f"{prefix}{k}.")
+    return keys
+
+
+def with_value(config: dict, key: str, value) -> dict:
+    config = copy.deepcopy(config)
+    *parents, leaf = key.split(".")
+    node = config
+    for p in parents:
+        node = node[p]
+    node[leaf] = copy.deepcopy(value)
+    return config
+
+
+def accepted(key: str, value) -> bool:
+    return any(type(value) is type(a) and value == a for a in ACCEPTED.get(key, ()))
+
+
+def fuzz_cases() -> list[tuple[str, object]]:
+    return [(k, v) for k in config_keys(TEST_CONFIG) for v in FUZZ_VALUES if not accepted(k, v)]
+
+
+def test_every_bad_value_of_every_key_fails_naming_the_key():
+    """Each key of config/test.yaml set to each bad value fails the validation the Snakefile
+    runs (before any job) with a ConfigError that names the key; the accepted values pass."""
+    cases = fuzz_cases()
+    wrong = []
+    for key, value in cases:
+        try:
+            validate_config(with_value(TEST_CONFIG, key, value), SCHEMA)
+            wrong.append(f"{key}={value!r}: accepted")
+        except ConfigError as exc:
+            if not str(exc).startswith("invalid config key ") or key not in str(exc):
+                wrong.append(f"{key}={value!r}: {exc}")
+    print(f"{len(cases)} fuzzed configs, {len(config_keys(TEST_CONFIG))} keys")
+    assert len(cases) > 600 and wrong == []
+    for key, values in ACCEPTED.items():
+        for value in values:
+            validate_config(with_value(TEST_CONFIG, key, value), SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("blocks.cols", 1.5e300, "1.5e+300 is not of type 'integer'"),
+        ("blocks.cols", 2.0, "2.0 is not of type 'integer'"),
+        ("blocks.rows", True, "True is not of type 'integer'"),
+        ("wiki.file_bytes", 1.5e300, "is not of type 'integer'"),
+        ("text.bench_repeats", 1.5e300, "is not of type 'integer'"),
+        ("text.graph_files", 10**12, "1000000000000 is greater than the maximum of 100"),
+        ("blocks.mean", float("nan"), "nan is not of type 'number'"),
+        ("blocks.cols", 200_000, "a block of blocks.rows x blocks.cols = 30 x 200000"),
+        ("blocks.rows", 1_000_000, "a block of blocks.rows x blocks.cols = 1000000 x 8"),
+        ("blocks.extra", 1, "is not a key of this workflow's config"),
+    ],
+)
+def test_the_message_names_the_key_the_user_wrote(key, value, message):
+    config = with_value(TEST_CONFIG, key, value)
+    if key == "blocks.cols" and value == 200_000:
+        config["blocks"]["rows"] = 30 * 200  # 6000 x 200000 x 8 bytes: 9.6 GB
+        message = "a block of blocks.rows x blocks.cols = 6000 x 200000"
+    if key == "blocks.rows" and value == 1_000_000:
+        config["blocks"]["cols"] = 200  # 1.6 GB
+        message = "a block of blocks.rows x blocks.cols = 1000000 x 200"
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, SCHEMA)
+    assert str(info.value).startswith(f"invalid config key {key}: "), str(info.value)
+    assert message in str(info.value)
+
+
+def test_a_missing_key_is_named():
+    config = copy.deepcopy(TEST_CONFIG)
+    del config["blocks"]["rows"]
+    with pytest.raises(ConfigError, match="^invalid config key blocks.rows: is required$"):
+        validate_config(config, SCHEMA)
+
+
+def test_validation_fills_in_defaults():
+    config = copy.deepcopy(TEST_CONFIG)
+    del config["text"]["graph_files"]
+    config["tables"] = {}
+    validate_config(config, SCHEMA)
+    assert config["text"]["graph_files"] == 3 and config["tables"]["csv_engine"] == "c"
+
+
+def test_every_bound_is_stated_in_the_schema():
+    """Every integer key that is not a choice has a maximum, stated in its description."""
+    schema = load_yaml(SCHEMA)
+    missing = []
+    for section, sub in schema["properties"].items():
+        for key, spec in sub["properties"].items():
+            if spec.get("type") != "integer" or "enum" in spec:
+                continue
+            top = spec.get("maximum")
+            said = {str(top), "2**63-1" if top == 2**63 - 1 else str(top)}
+            if top is None or not any(w in spec.get("description", "") for w in said):
+                missing.append(f"{section}.{key}")
+    assert missing == []

@@ -1,13 +1,26 @@
-"""Configuration checks that JSON schema cannot express, and readable schema errors.
+"""The config's validation: the JSON schema, then the checks a schema cannot express.
 
-``rules/common.smk`` validates the config with ``snakemake.utils.validate`` (which also fills
-defaults) and then calls :func:`check_config`. Every error names the offending key as a dotted
-path (``blocks.csv_n``) so that a user knows what to fix before any job runs.
+``rules/common.smk`` calls :func:`validate_config` once, before any rule is defined; tests call
+the same function. Every error names the offending key as a dotted path (``blocks.csv_n``) so
+that a user knows what to fix before any job runs.
+
+The schema is applied more strictly than JSON schema's own types: an ``integer`` is a Python
+``int`` (JSON schema also takes ``2.0`` and ``1.5e300``, floats with an integral value) and a
+``number`` is finite (not ``.nan`` or ``.inf``); booleans are neither.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
+import math
+import re
 from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+MAX_BLOCK_BYTES = 2**30  # a block is read whole into memory and is one dask chunk
 
 
 class ConfigError(ValueError):
@@ -15,13 +28,76 @@ class ConfigError(ValueError):
 
 
 def schema_error_message(error: Exception) -> str:
-    """Turn a jsonschema ``ValidationError`` (possibly wrapped by Snakemake) into one line."""
+    """Turn a jsonschema ``ValidationError`` (possibly wrapped by Snakemake) into one line that
+    starts with the key as the user wrote it: a missing key and an unknown key are named
+    themselves, not their section."""
     candidates = [error, *getattr(error, "args", ()), error.__cause__, error.__context__]
     inner = next((c for c in candidates if hasattr(c, "absolute_path")), error)
-    path = getattr(inner, "absolute_path", None)
-    key = ".".join(str(p) for p in path) if path else "(top level)"
+    path = [str(p) for p in getattr(inner, "absolute_path", None) or ()]
     message = getattr(inner, "message", str(inner))
+    validator = getattr(inner, "validator", None)
+    if validator == "required" and (m := re.match(r"'(.+)' is a required property", message)):
+        path, message = [*path, m.group(1)], "is required"
+    elif validator == "additionalProperties":
+        extra = re.findall(r"'([^']+)'", message.split("(", 1)[-1])
+        if len(extra) == 1:
+            path, message = [*path, extra[0]], "is not a key of this workflow's config"
+    key = ".".join(path) if path else "(top level)"
     return f"invalid config key {key}: {message}"
+
+
+def _is_integer(checker, instance) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def _is_number(checker, instance) -> bool:
+    return (
+        isinstance(instance, int | float)
+        and not isinstance(instance, bool)
+        and math.isfinite(instance)
+    )
+
+
+def strict_validator(schema: Mapping):
+    """A Draft 2020-12 validator of ``schema`` with strict ``integer`` and ``number`` types that
+    also fills in the defaults of the schema (as ``snakemake.utils.validate`` does)."""
+    from jsonschema import Draft202012Validator, validators
+
+    base = Draft202012Validator
+    properties = base.VALIDATORS["properties"]
+
+    def set_defaults(validator, props, instance, schema):
+        if validator.is_type(instance, "object"):
+            for name, sub in props.items():
+                if "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from properties(validator, props, instance, schema)
+
+    types = base.TYPE_CHECKER.redefine_many({"integer": _is_integer, "number": _is_number})
+    cls = validators.extend(base, {"properties": set_defaults}, type_checker=types)
+    return cls(schema)
+
+
+@functools.cache
+def _validator(schema_path: str):
+    with open(schema_path) as fh:
+        return strict_validator(yaml.safe_load(fh))
+
+
+def validate_config(config: dict, schema_path: str | Path) -> None:
+    """Validate ``config`` in place (defaults filled in) against the schema at ``schema_path``,
+    then the cross-field checks of every section; raise :class:`ConfigError` naming the key."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator(str(schema_path)).iter_errors(config))
+    if error is not None:
+        raise ConfigError(schema_error_message(error))
+    check_config(config)
+    from sda.stores import check_stores_config
+    from sda.text import check_text_config
+
+    check_stores_config(config)
+    check_text_config(config)
 
 
 def _require(condition: bool, key: str, message: str) -> None:
@@ -60,6 +136,15 @@ def check_config(config: Mapping) -> None:
         f"{blocks['csv_n']} is larger than blocks.n={n}",
     )
     _require(n <= 1_000_000, "blocks.n", f"{n} blocks do not fit the x%06d names")
+    rows, cols = blocks["rows"], blocks["cols"]
+    nbytes = rows * cols * 8
+    _require(
+        nbytes <= MAX_BLOCK_BYTES,
+        "blocks.cols" if cols > rows else "blocks.rows",
+        f"a block of blocks.rows x blocks.cols = {rows} x {cols} float64 is {nbytes} bytes, "
+        f"above {MAX_BLOCK_BYTES} (1 GiB: a block is read whole into memory, and is one dask "
+        "chunk)",
+    )
     if blocks["distribution"] == "uniform":
         _require(
             blocks["low"] < blocks["high"],
@@ -85,3 +170,6 @@ def check_config(config: Mapping) -> None:
     if wiki.get("source") == "local":
         _require(bool(wiki.get("glob")), "wiki.glob", "is empty but wiki.source is local")
     del bench
+    sqlite = config.get("lahman", {}).get("sqlite", "")
+    if sqlite:
+        _require(Path(sqlite).is_file(), "lahman.sqlite", f"{sqlite!r} is not a file")

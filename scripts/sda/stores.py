@@ -78,8 +78,9 @@ def check_stores_config(config: Mapping) -> None:
         )
     nbytes = blocks["rows"] * blocks["cols"] * DTYPE.itemsize
     if nbytes >= HDF5_CHUNK_LIMIT:
+        key = "blocks.cols" if blocks["cols"] > blocks["rows"] else "blocks.rows"  # the larger
         raise ConfigError(
-            f"invalid config key blocks.rows: a block of {blocks['rows']}x{blocks['cols']} "
+            f"invalid config key {key}: a block of {blocks['rows']}x{blocks['cols']} "
             f"float64 is {nbytes} bytes, above HDF5's 4 GiB chunk limit (random_chunked.hdf5)"
         )
     shard = shard_blocks(stores.get("zarr_shard_blocks", 0), stores["n"]) * nbytes
