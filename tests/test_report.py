@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from conftest import DEFAULT_REPORT, run_snakemake
-from sda.report import rule_of_benchmark
+from sda.io import InputError, read_json, read_table
+from sda.report import Page, lahman_ibis_parts, rule_of_benchmark, section_run, section_text
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
 
@@ -221,6 +222,102 @@ def test_report_shows_the_lahman_expressions_their_sql_and_the_backends(report, 
     assert {cell for row in backends[0]["rows"] for col, cell in row if col == "identical"} == {
         "yes"
     }
+
+
+# --- corrupt results: the report fails naming the file ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content, kwargs, message",
+    [
+        (None, {}, "missing input file"),
+        (b"", {}, "not a readable CSV file"),
+        (b"\x89PNG\r\n\x1a\n\x00\xff\xfe garbage", {}, "not a readable CSV file"),
+        (b"word,n\n", {"columns": ["word"]}, "no rows"),
+        (b"wrd,n\nthe,3\n", {"columns": ["word"]}, "no column 'word' (columns: wrd, n)"),
+        (b"word,n\nthe,3\nof,many\n", {"numeric": ["n"]}, "column 'n' holds values that are not"),
+        (b'word,n\n"the,3\n', {}, "not a readable CSV file"),
+    ],
+)
+def test_read_table_names_the_file(tmp_path, content, kwargs, message):
+    path = tmp_path / "top10.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=re.escape(f"{path}: {message}")):
+        read_table(path, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"mean": 1.0', "not a readable JSON file"),
+        (b"\xff\xfe", "not a readable JSON file"),
+        (b"[1, 2]", "not a JSON object (a list)"),
+        (b'{"mean": 1.0}', "no key 'count'"),
+    ],
+)
+def test_read_json_names_the_file(tmp_path, content, message):
+    path = tmp_path / "array_summary.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=re.escape(f"{path}: {message}")):
+        read_json(path, ["mean", "count"])
+
+
+def _page(tmp_path) -> Page:
+    return Page(root=tmp_path, figdir=tmp_path / "figures")
+
+
+def test_a_corrupt_text_result_fails_the_report_naming_it(tmp_path):
+    good = tmp_path / "top5_clean.csv"
+    good.write_text("word,n\nthe,5\n")
+    bad = tmp_path / "top10.csv"
+    bad.write_text("word,n\nthe,5\nof,\x00\x01\n")
+    with pytest.raises(InputError, match=re.escape(f"{bad}: column 'n'")):
+        section_text(_page(tmp_path), {"top10": bad, "top5_clean": good})
+    graph = tmp_path / "graph.png"
+    graph.write_bytes(b"<svg/>")
+    bad.write_text("word,n\nthe,5\n")
+    with pytest.raises(InputError, match=re.escape(f"{graph}: not a PNG image")):
+        section_text(_page(tmp_path), {"top10": bad, "top5_clean": good, "graph": graph})
+
+
+def test_a_corrupt_json_result_fails_the_report_naming_it(tmp_path):
+    page = _page(tmp_path)
+    summary = tmp_path / "array_summary.json"
+    summary.write_text('{"mean": 100.0, "std"')
+    with pytest.raises(InputError, match=re.escape(f"{summary}: not a readable JSON file")):
+        page.json_table(summary)
+    expressions = tmp_path / "expressions.json"
+    listing = {"ibis": "10", "table": "Master", "queries": [{"query": "q", "lesson": "l"}]}
+    expressions.write_text(json.dumps(listing))
+    with pytest.raises(InputError, match=re.escape(f"{expressions}: queries must be objects")):
+        lahman_ibis_parts(page, {"lahman_expressions": expressions})
+
+
+def test_a_corrupt_rule_benchmark_fails_the_report_naming_it(tmp_path):
+    benchmarks = tmp_path / "benchmarks" / "generate_blocks"
+    benchmarks.mkdir(parents=True)
+    tsv = benchmarks / "00.tsv"
+    tsv.write_text("s\th:m:s\n0.5\t0:00:00\n")
+    section_run(_page(tmp_path), {}, tmp_path / "benchmarks", 2, "now")
+    tsv.write_text("s\th:m:s\n")  # a killed write of Snakemake's: the header only
+    with pytest.raises(InputError, match=re.escape(f"{tsv}: no rows")):
+        section_run(_page(tmp_path), {}, tmp_path / "benchmarks", 2, "now")
+
+
+def test_a_corrupt_result_fails_the_report_rule_naming_it(workflow_run, tmp_path):
+    """In a copy of the test run: a result garbled after it was made fails `snakemake report`
+    with the file's name, in the rule's log and on the console."""
+    wf = tmp_path / "wf"
+    shutil.copytree(workflow_run, wf, symlinks=True)
+    bad = wf / "results" / "lahman" / "birth_country.csv"
+    bad.write_text("birthCountry,players,is_null\nUSA,many,0\n")
+    proc = run_snakemake(wf, "report", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    message = "results/lahman/birth_country.csv: column 'players' holds values that are not"
+    assert message in out
+    assert message in (wf / "logs" / "report_html.log").read_text()
 
 
 def test_benchmark_rule_names():

@@ -178,3 +178,53 @@ def load_npy(
     if dtype is not None and array.dtype != np.dtype(dtype):
         raise InputError(f"{path}: dtype {array.dtype} differs from expected {np.dtype(dtype)}")
     return array
+
+
+def read_table(
+    path: str | os.PathLike,
+    columns: tuple[str, ...] | list[str] = (),
+    numeric: tuple[str, ...] | list[str] | bool = (),
+    **kwargs,
+):
+    """``pandas.read_csv`` of a result file, checked: raise :class:`InputError` naming the file
+    when it is missing, unreadable, has no rows, lacks one of ``columns`` or ``numeric``, or has
+    a value that is not a number in a ``numeric`` column (``True``: every column)."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, **kwargs)
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing input file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable CSV file ({exc})") from None
+    numeric = list(frame.columns) if numeric is True else list(numeric or ())
+    missing = [c for c in [*columns, *numeric] if c not in frame.columns]
+    if missing:
+        have = ", ".join(map(str, frame.columns))
+        raise InputError(f"{path}: no column {missing[0]!r} (columns: {have})")
+    if frame.empty:
+        raise InputError(f"{path}: no rows")
+    for col in numeric:
+        if not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
+            raise InputError(f"{path}: column {col!r} holds values that are not numbers")
+    return frame
+
+
+def read_json(path: str | os.PathLike, keys: tuple[str, ...] | list[str] = ()) -> dict:
+    """A JSON object from a result file, checked: raise :class:`InputError` naming the file when
+    it is missing, not JSON, not an object, or lacks one of ``keys``."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing input file") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise InputError(f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a JSON object (a {type(data).__name__})")
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise InputError(f"{path}: no key {missing[0]!r}")
+    return data

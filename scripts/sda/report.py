@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import html
 import io
-import json
 import math
 import platform
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sda.io import atomic_write  # noqa: E402
+from sda.io import InputError, atomic_write, read_json, read_table  # noqa: E402
 
 PACKAGES = (
     "snakemake",
@@ -40,6 +39,7 @@ PACKAGES = (
     "matplotlib",
     "networkx",
 )
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 
 
@@ -108,13 +108,16 @@ class Page:
 
     def json_table(self, source: Path, caption: str = "") -> str:
         """The scalar entries of a JSON object as a one-row table."""
-        data = load_json(source)
+        data = read_json(source)
         row = {k: v for k, v in data.items() if isinstance(v, (int, float, str, bool))}
         return self.table(pd.DataFrame([row]), source, caption)
 
     def file_image(self, source: Path, name: str, alt: str) -> str:
         """Embed an image the workflow made (and copy it to figures/<name>.png)."""
-        return self.embed_png(Path(source).read_bytes(), name, alt)
+        data = Path(source).read_bytes()
+        if not data.startswith(PNG_SIGNATURE):
+            raise InputError(f"{source}: not a PNG image")
+        return self.embed_png(data, name, alt)
 
     def figure(self, fig, name: str, alt: str) -> str:
         """Save ``fig`` as figures/<name>.png and return an <img> embedding it."""
@@ -181,7 +184,7 @@ def grouped_bars(ax, frame: pd.DataFrame, label_col: str, value_cols: Sequence[s
 
 
 def section_blocks(page: Page, block_io: Path, generate: Path | None) -> None:
-    io_rows = pd.read_csv(block_io)
+    io_rows = read_table(block_io, ["what", "format"], ["value"])
     parts = [p("One billion numbers in blocks, saved as <code>.npy</code> and as CSV.")]
     get = io_rows.set_index(["what", "format"])["value"]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
@@ -198,7 +201,7 @@ def section_blocks(page: Page, block_io: Path, generate: Path | None) -> None:
     parts.append(page.figure(fig, "blocks_npy_vs_csv", "npy vs CSV: save time, load memory, size"))
     parts.append(page.table(io_rows, block_io, "Block I/O measurements"))
     if generate is not None and Path(generate).exists():
-        gen = pd.read_csv(generate)
+        gen = read_table(generate, ["what", "value"])
         parts.append(
             page.table(gen, generate, "Generating every block: this workflow vs multiprocessing")
         )
@@ -217,7 +220,7 @@ def section_stores(page: Page, inputs: dict[str, Path]) -> None:
             "per-block means with numpy and with <code>dask.array</code>."
         )
     ]
-    reads = pd.read_csv(inputs["store_reads"])
+    reads = read_table(inputs["store_reads"], ["source", "store"], ["seconds", "bytes_on_disk"])
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     bars(axes[0], list(reads["source"]), list(reads["seconds"]), annotate=False)
     plt.setp(axes[0].get_xticklabels(), rotation=50, ha="right", rotation_mode="anchor")
@@ -232,7 +235,7 @@ def section_stores(page: Page, inputs: dict[str, Path]) -> None:
         parts.append(stores_benchmark(page, inputs["stores_bench"]))
 
     means = inputs["block_means"]
-    frame = pd.read_csv(means)
+    frame = read_table(means, ["block"], numeric=True)
     values = frame.drop(columns=["block"])
     spread = (values.max(axis=1) - values.min(axis=1)) / values.abs().max(axis=1)
     fig, ax = plt.subplots(figsize=(10, 3.5))
@@ -262,7 +265,8 @@ def section_stores(page: Page, inputs: dict[str, Path]) -> None:
 
 def stores_benchmark(page: Page, stores: Path) -> str:
     """The stores' evidence benchmark: writes, warm and cold reads with repeats, ratios."""
-    bench = pd.read_csv(stores)
+    times = ["write_s", "read_mean_warm_s", "read_mean_cold_s", "peak_mib"]
+    bench = read_table(stores, ["source"], times)
     writes = bench[bench["write_s"].notna()]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     grouped_bars(axes[0], writes, "source", ["write_s", "read_mean_warm_s", "read_mean_cold_s"])
@@ -296,8 +300,8 @@ def stores_benchmark(page: Page, stores: Path) -> str:
 
 def section_text(page: Page, inputs: dict[str, Path]) -> None:
     parts = []
-    top10 = pd.read_csv(inputs["top10"], keep_default_na=False)
-    clean = pd.read_csv(inputs["top5_clean"], keep_default_na=False)
+    top10 = read_table(inputs["top10"], ["word"], ["n"], keep_default_na=False)
+    clean = read_table(inputs["top5_clean"], ["word"], ["n"], keep_default_na=False)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     bars(axes[0], list(top10["word"]), list(top10["n"]), horizontal=True)
     axes[0].set_title("top 10 tokens, raw str.split()")
@@ -307,15 +311,20 @@ def section_text(page: Page, inputs: dict[str, Path]) -> None:
     parts.append(page.table(top10, inputs["top10"], "Top 10, raw tokens"))
     parts.append(page.table(clean, inputs["top5_clean"], "Top 5, cleaned (dask.bag)"))
     if "delayed_top5" in inputs:
-        delayed = pd.read_csv(inputs["delayed_top5"], keep_default_na=False)
+        delayed = read_table(inputs["delayed_top5"], ["word"], ["n"], keep_default_na=False)
         parts.append(page.table(delayed, inputs["delayed_top5"], "Top 5, cleaned (dask.delayed)"))
     if "sample5" in inputs:
-        sample = pd.read_csv(inputs["sample5"], keep_default_na=False)
+        sample = read_table(inputs["sample5"], ["i", "word"], keep_default_na=False)
         parts.append(page.table(sample, inputs["sample5"], "take(5) of the cleaned words"))
     if "graph" in inputs:
         parts.append(page.file_image(inputs["graph"], "text_graph", "task graph of the chain"))
     if "text_schedulers" in inputs:
-        sched = pd.read_csv(inputs["text_schedulers"], keep_default_na=False)
+        sched = read_table(
+            inputs["text_schedulers"],
+            ["pipeline", "scheduler", "identical"],
+            ["seconds"],
+            keep_default_na=False,
+        )
         fig, ax = plt.subplots(figsize=(10, 3.5))
         labels = [f"{r.pipeline}\n{r.scheduler}" for r in sched.itertuples()]
         colors = [COLORS[0] if r.pipeline == "lesson" else COLORS[1] for r in sched.itertuples()]
@@ -336,7 +345,7 @@ def section_text(page: Page, inputs: dict[str, Path]) -> None:
         parts.append(page.figure(fig, "text_schedulers", "schedulers compared"))
         parts.append(page.table(sched, inputs["text_schedulers"], "Schedulers"))
     if "text_bench" in inputs:
-        bench = pd.read_csv(inputs["text_bench"], keep_default_na=False)
+        bench = read_table(inputs["text_bench"], ["method"], ["seconds"], keep_default_na=False)
         fig, ax = plt.subplots(figsize=(7, 3))
         bars(ax, list(bench["method"]), list(bench["seconds"]), COLORS[2], horizontal=True)
         ax.set_xlabel("seconds (median)")
@@ -349,7 +358,7 @@ def section_text(page: Page, inputs: dict[str, Path]) -> None:
 def section_tables(page: Page, inputs: dict[str, Path]) -> None:
     parts = []
     if "csv_describe" in inputs:
-        desc = pd.read_csv(inputs["csv_describe"])
+        desc = read_table(inputs["csv_describe"], ["stat"])
         parts.append(
             page.table(
                 desc,
@@ -359,12 +368,15 @@ def section_tables(page: Page, inputs: dict[str, Path]) -> None:
             )
         )
     if "describe_time" in inputs:
-        timing = pd.read_csv(inputs["describe_time"], keep_default_na=False)
+        timing = read_table(inputs["describe_time"], keep_default_na=False)
         parts.append(page.table(timing, inputs["describe_time"], "describe() timed once"))
     if "tables_bench" in inputs:
-        bench = pd.read_csv(inputs["tables_bench"], keep_default_na=False)
+        bench = read_table(inputs["tables_bench"], keep_default_na=False)
         parts.append(page.table(bench, inputs["tables_bench"], "describe() timing per CSV engine"))
-    tables = Path(inputs["lahman_tables"]).read_text().split()
+    try:
+        tables = Path(inputs["lahman_tables"]).read_text(encoding="utf-8").split()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{inputs['lahman_tables']}: not a text file ({exc})") from None
     parts.append(
         p(
             f"Lahman baseball database: {len(tables)} tables "
@@ -372,7 +384,9 @@ def section_tables(page: Page, inputs: dict[str, Path]) -> None:
             + ", ".join(html.escape(t) for t in tables)
         )
     )
-    countries = pd.read_csv(inputs["birth_country"], keep_default_na=False)
+    countries = read_table(
+        inputs["birth_country"], ["birthCountry"], ["players"], keep_default_na=False
+    )
     top = countries.head(15)
     fig, ax = plt.subplots(figsize=(8, 5))
     bars(ax, list(top["birthCountry"]), list(top["players"]), COLORS[4], horizontal=True)
@@ -381,7 +395,7 @@ def section_tables(page: Page, inputs: dict[str, Path]) -> None:
     ax.set_title("players per birth country, top 15")
     parts.append(page.figure(fig, "lahman_birth_country", "players per birth country"))
     parts.append(page.table(countries, inputs["birth_country"], "Players per birth country", 15))
-    head = pd.read_csv(inputs["master_head"], keep_default_na=False)
+    head = read_table(inputs["master_head"], ["playerID"], keep_default_na=False)
     parts.append(page.table(head, inputs["master_head"], "First rows of Master"))
     parts.extend(lahman_ibis_parts(page, inputs))
     page.section("tables", "Tables: dataframes and SQL", *parts)
@@ -392,7 +406,8 @@ def lahman_ibis_parts(page: Page, inputs: dict[str, Path]) -> list[str]:
     compiled (SQLite, and the other dialects in a fold), and the backend comparison."""
     parts = []
     if "lahman_expressions" in inputs:
-        listing = load_json(inputs["lahman_expressions"])
+        listing = read_json(inputs["lahman_expressions"], ["ibis", "table", "queries"])
+        check_queries(inputs["lahman_expressions"], listing["queries"])
         src = html.escape(page.rel(inputs["lahman_expressions"]))
         parts.append(
             p(
@@ -418,7 +433,9 @@ def lahman_ibis_parts(page: Page, inputs: dict[str, Path]) -> list[str]:
                     block.append(f"<details><summary>{summary}</summary>{pre}</details>")
             parts.append("".join(block) + "</div>")
     if "lahman_backends" in inputs:
-        backends = pd.read_csv(inputs["lahman_backends"], keep_default_na=False)
+        backends = read_table(
+            inputs["lahman_backends"], ["query", "backend"], keep_default_na=False
+        )
         parts.append(
             page.table(
                 backends,
@@ -436,7 +453,7 @@ def section_run(page: Page, config: dict, benchmarks: Path, cores: int, started:
     rows = []
     for path in sorted(Path(benchmarks).rglob("*.tsv")):
         rule = rule_of_benchmark(path, benchmarks)
-        frame = pd.read_csv(path, sep="\t")
+        frame = read_table(path, numeric=["s"], sep="\t")
         rows.append({"rule": rule, "file": page.rel(path), "seconds": float(frame["s"].sum())})
     bench = pd.DataFrame(rows, columns=["rule", "file", "seconds"])
     per_rule = bench.groupby("rule", as_index=False).agg(
@@ -522,9 +539,14 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def load_json(path: Path) -> dict:
-    with open(path) as fh:
-        return json.load(fh)
+def check_queries(path: Path, queries) -> None:
+    """The ``queries`` of expressions.json: objects with the fields the report shows."""
+    fields = ("query", "lesson", "source", "sql")
+    for q in queries if isinstance(queries, list) else [None]:
+        if not isinstance(q, dict) or any(f not in q for f in fields):
+            raise InputError(f"{path}: queries must be objects with {', '.join(fields)}")
+        if not isinstance(q["sql"], dict):
+            raise InputError(f"{path}: the sql of query {q['query']!r} is not an object")
 
 
 EVIDENCE_TITLES = {
