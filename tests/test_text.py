@@ -20,6 +20,7 @@ from sda.config import ConfigError  # noqa: E402
 from sda.io import InputError  # noqa: E402
 from sda.text import (  # noqa: E402
     PUNCT_RE,
+    bench_rows,
     canonical_graph,
     check_text_config,
     cleaning_graph,
@@ -145,6 +146,36 @@ def test_strict_policy_names_the_file(tmp_path):
     f.write_bytes(b"abc \xff def")
     with pytest.raises(InputError, match=rf"{f}: not UTF-8 at byte 4"):
         word_counts([str(f)], "strict", npartitions=1)
+
+
+@pytest.fixture
+def one_bad_file(tmp_path) -> tuple[list[str], Path]:
+    good, bad = tmp_path / "wiki_00", tmp_path / "wiki_01"
+    good.write_text("fine text here\n")
+    bad.write_bytes(b"caf\xe9 au lait\n")
+    return [str(good), str(bad)], bad
+
+
+@pytest.mark.parametrize("scheduler", ["sync", "threads", "processes"])
+def test_strict_policy_names_the_file_in_the_lessons_bag(one_bad_file, scheduler):
+    """db.read_text's own UnicodeDecodeError names no file: the bag rules name it."""
+    files, bad = one_bad_file
+    expected = rf"{bad}: not UTF-8 at byte 3"
+    with dask.config.set(scheduler=scheduler):
+        with pytest.raises(InputError, match=expected):
+            sample(files, "strict")
+        with pytest.raises(InputError, match=expected):
+            lesson_counts(files, "strict")
+    assert sample(files, "replace")[:2] == ["fine", "text"]
+
+
+def test_strict_policy_names_the_file_in_the_text_benchmark(one_bad_file, tmp_path):
+    """bench_text runs each method in a child process: the child's error reaches the rule."""
+    files, bad = one_bad_file
+    scratch = tmp_path / ".text.csv.scratch"
+    with pytest.raises(InputError, match=rf"{bad}: not UTF-8 at byte 3"):
+        bench_rows(files, "strict", "sync", 1, 1, 1, 1, scratch=scratch)
+    assert not scratch.exists()
 
 
 def test_empty_glob_names_the_pattern(tmp_path):

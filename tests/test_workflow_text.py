@@ -160,7 +160,15 @@ def test_empty_glob_fails_before_any_job(workflow_copy):
     assert not (workflow_copy / "results").exists()
 
 
-def test_strict_decoding_fails_naming_the_file(workflow_copy, tmp_path):
+@pytest.mark.parametrize(
+    "target",
+    [
+        "results/text/top10.csv",  # our word count (pyarrow per file)
+        "results/text/sample5.csv",  # the lesson's dask.bag chain (db.read_text)
+        "results/bench/text_schedulers.csv",  # both, on every scheduler
+    ],
+)
+def test_strict_decoding_fails_naming_the_file(workflow_copy, tmp_path, target):
     data = tmp_path / "AA"
     data.mkdir()
     (data / "wiki_00").write_text("fine text\n")
@@ -170,9 +178,9 @@ def test_strict_decoding_fails_naming_the_file(workflow_copy, tmp_path):
         f'wiki:\n  source: local\n  glob: "{data}/wiki_*"\n  encoding_errors: strict\n'
     )
     proc = run_snakemake(
-        workflow_copy, "results/text/top10.csv", configfile=["config/test.yaml", str(overlay)],
-        check=False,
-    )  # fmt: skip
+        workflow_copy, target, configfile=["config/test.yaml", str(overlay)], check=False
+    )
     assert proc.returncode != 0
     assert f"{data}/wiki_01: not UTF-8 at byte 3" in proc.stdout + proc.stderr
+    assert not (workflow_copy / target).exists()
     assert not list((workflow_copy / "results/text").glob("*"))

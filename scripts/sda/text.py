@@ -29,6 +29,7 @@ same policy for every path and baseline; the number of such files and bytes is l
 from __future__ import annotations
 
 import codecs
+import contextlib
 import glob
 import heapq
 import logging
@@ -132,6 +133,19 @@ def read_text(path: str | Path, errors: str = "replace") -> tuple[str, int]:
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     return decode(data, errors, path)
+
+
+@contextlib.contextmanager
+def naming_undecodable(files: Sequence[str | Path]):
+    """Around a computation on ``db.read_text`` (the lesson's bag): its ``UnicodeDecodeError``
+    under ``errors="strict"`` names no file; raise :class:`InputError` naming the first file of
+    ``files`` that is not UTF-8 instead (found by reading them again, only on failure)."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        for f in files:
+            read_text(f, "strict")
+        raise InputError(f"{files[0]} (or one of {len(files)} files): not UTF-8 ({exc})") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,7 +430,8 @@ def lesson_counts(
     b = lesson_bag(files, errors)
     top = b.str.split().flatten().frequencies().topk(k, key=lambda x: x[1])
     freq = b.str.translate(PUNCT_TABLE).str.lower().str.split().flatten().frequencies()
-    top, freq = dask.compute(top, freq)
+    with naming_undecodable(files):
+        top, freq = dask.compute(top, freq)
     # The lesson's topk breaks ties arbitrarily: the comparison re-orders it like ours.
     return top_k(top, k), dict(freq)
 
@@ -449,7 +464,8 @@ def cleaning_chain(files: Sequence[str], errors: str = "replace"):
 
 def sample(files: Sequence[str], errors: str = "replace", n: int = 5) -> list[str]:
     """The lesson's ``take(n)`` of the cleaned words: the first ``n`` in file order."""
-    return list(cleaning_chain(files, errors).take(n, npartitions=-1, warn=False))
+    with naming_undecodable(files):
+        return list(cleaning_chain(files, errors).take(n, npartitions=-1, warn=False))
 
 
 # dask.delayed, the lesson's "imperative" section: load -> clean -> analyze -> top_k.
@@ -676,7 +692,15 @@ def _run_child(args: list, scratch: Path):
 
     out = scratch / f"{args[0]}.pkl"
     code = _CHILD.format(scripts=str(Path(__file__).resolve().parents[1]))
-    subprocess.run([sys.executable, "-c", code, json.dumps([*args, str(out)])], check=True)
+    cmd = [sys.executable, "-c", code, json.dumps([*args, str(out)])]
+    proc = subprocess.run(cmd, stderr=subprocess.PIPE, text=True)
+    if proc.stderr.strip():
+        log.info("%s run, its stderr: %s", args[0], proc.stderr.strip()[-2000:])
+    if proc.returncode:
+        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        if last.startswith("sda.io.InputError: "):  # a bad input: the same error, here
+            raise InputError(last.removeprefix("sda.io.InputError: "))
+        raise RuntimeError(f"{args[0]} run failed ({last})\n{proc.stderr[-4000:]}")
     with open(out, "rb") as fh:
         seconds, rss, top, clean_map = pickle.load(fh)
     out.unlink()
@@ -744,33 +768,34 @@ def scheduler_rows(
     rows = []
     reference = None
     mib = sum(Path(f).stat().st_size for f in files) / 2**20
-    for pipeline in ("lesson", "ours"):
-        # Untimed warm-up: imports and first-call costs are not the scheduler's.
-        with dask_scheduler("sync"):
-            lesson_top10(files[:1], errors).compute()
-            word_counts(files[:1], errors, 10, 1)
-        for spec in ("sync", "threads", "processes", "local-cluster"):
-            n = 1 if spec == "sync" else workers
-            with dask_scheduler(spec, workers=n):
-                start = time.perf_counter()
-                if pipeline == "lesson":
-                    top = lesson_top10(files, errors).compute()
-                else:
-                    top = word_counts(files, errors, 10, npartitions, files_per_task).raw_top
-                seconds = time.perf_counter() - start
-            top = [tuple(x) for x in top]
-            reference = reference or top
-            name = "distributed LocalCluster" if spec == "local-cluster" else spec
-            log.info("%s on %s (%d workers): %.3f s", pipeline, name, n, seconds)
-            rows.append(
-                dict(
-                    pipeline=pipeline,
-                    scheduler=name,
-                    workers=n,
-                    seconds=f"{seconds:.4g}",
-                    identical="yes" if top == reference else "no",
-                    files=len(files),
-                    mib=f"{mib:.4g}",
+    with naming_undecodable(files):
+        for pipeline in ("lesson", "ours"):
+            # Untimed warm-up: imports and first-call costs are not the scheduler's.
+            with dask_scheduler("sync"):
+                lesson_top10(files[:1], errors).compute()
+                word_counts(files[:1], errors, 10, 1)
+            for spec in ("sync", "threads", "processes", "local-cluster"):
+                n = 1 if spec == "sync" else workers
+                with dask_scheduler(spec, workers=n):
+                    start = time.perf_counter()
+                    if pipeline == "lesson":
+                        top = lesson_top10(files, errors).compute()
+                    else:
+                        top = word_counts(files, errors, 10, npartitions, files_per_task).raw_top
+                    seconds = time.perf_counter() - start
+                top = [tuple(x) for x in top]
+                reference = reference or top
+                name = "distributed LocalCluster" if spec == "local-cluster" else spec
+                log.info("%s on %s (%d workers): %.3f s", pipeline, name, n, seconds)
+                rows.append(
+                    dict(
+                        pipeline=pipeline,
+                        scheduler=name,
+                        workers=n,
+                        seconds=f"{seconds:.4g}",
+                        identical="yes" if top == reference else "no",
+                        files=len(files),
+                        mib=f"{mib:.4g}",
+                    )
                 )
-            )
     return rows
