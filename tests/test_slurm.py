@@ -26,6 +26,7 @@ from sda.hpc import (
     compare_results,
     excluded,
     hdf5_content_equal,
+    memory_enforcement,
     parse_sacct,
     remote_rules_of_log,
     rule_of_comment,
@@ -170,6 +171,36 @@ def test_sacct_and_log_parsing():
     assert remote_rules_of_log(LOG) == Counter(generate_blocks=1, bench_generate=1)
 
 
+SHOW_CONFIG_CI = """\
+Configuration data as of 2026-11-27T02:00:00
+JobAcctGatherFrequency  = task=1
+JobAcctGatherType       = jobacct_gather/linux
+JobAcctGatherParams     = OverMemoryKill
+TaskPlugin              = task/none
+"""
+SHOW_CONFIG_CGROUP = """\
+JobAcctGatherType       = jobacct_gather/cgroup
+JobAcctGatherParams     = (null)
+TaskPlugin              = task/cgroup,task/affinity
+
+Cgroup Support Configuration:
+ConstrainRAMSpace       = yes
+"""
+
+
+def test_memory_enforcement_is_read_from_the_slurm_config():
+    assert memory_enforcement(SHOW_CONFIG_CI) is None
+    assert memory_enforcement(SHOW_CONFIG_CGROUP) is None
+    unconstrained = SHOW_CONFIG_CGROUP.replace(
+        "ConstrainRAMSpace       = yes", "ConstrainRAMSpace = no"
+    )
+    reason = memory_enforcement(unconstrained)
+    assert reason and "ConstrainRAMSpace=no" in reason and "TaskPlugin=task/cgroup" in reason
+    no_kill = SHOW_CONFIG_CI.replace("OverMemoryKill", "(null)")
+    assert "JobAcctGatherParams=(null)" in memory_enforcement(no_kill)
+    assert memory_enforcement("") is not None
+
+
 def test_ci_scripts_are_valid_bash():
     for script in ("start.sh", "stop.sh", "check.sh"):
         subprocess.run(["bash", "-n", str(REPO / "ci" / "slurm" / script)], check=True)
@@ -232,9 +263,24 @@ def _run_hog(workdir: Path, slurm: dict, mem_mb: int) -> subprocess.CompletedPro
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=300)
 
 
+@pytest.fixture(scope="module")
+def slurm_kills_over_memory(slurm) -> dict:
+    """The running Slurm, if it kills a job over its memory request; else a skip saying why."""
+    proc = subprocess.run(
+        ["scontrol", "show", "config"], capture_output=True, text=True, timeout=20
+    )
+    if proc.returncode != 0:
+        pytest.skip(f"scontrol show config failed: {proc.stderr.strip()[-300:]}")
+    reason = memory_enforcement(proc.stdout)
+    if reason:
+        pytest.skip(reason)
+    return slurm
+
+
 @pytest.mark.slurm
-def test_job_killed_for_memory_is_reported_and_a_rerun_completes(tmp_path, slurm):
+def test_job_killed_for_memory_is_reported_and_a_rerun_completes(tmp_path, slurm_kills_over_memory):
     """A job using 700 MB with mem_mb=400 is killed by Slurm; with 1500 it completes."""
+    slurm = slurm_kills_over_memory
     (tmp_path / "Snakefile").write_text(HOG_SNAKEFILE)
     failed = _run_hog(tmp_path, slurm, 400)
     out = failed.stdout + failed.stderr
