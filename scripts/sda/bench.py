@@ -264,8 +264,8 @@ def generate_rows(
     spec = BlockSpec.from_config(config["blocks"])
     n = config["blocks"]["n"]
     batch = batch_size(n, config["blocks"].get("batch", "auto"))
-    # the baseline's blocks and the workflow's exist together; then the whole default run
-    needed = 2 * n * spec.npy_bytes + (default_run_bytes(config) if default_run else 0)
+    # the baseline's blocks and the workflow's exist together; later, alone, the default run
+    needed = max(2 * n * spec.npy_bytes, default_run_bytes(config) if default_run else 0)
     with scratch_dir(scratch, needed) as scratch:
         times, identical = _generate_runs(
             config, snakefile, cores, repeats, scratch, default_run, spec, n, batch
