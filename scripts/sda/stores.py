@@ -332,7 +332,6 @@ def write_memmap(
 
 def write_hdf5(path: str | Path, npy_files: Sequence[str], shape: Sequence[int]) -> None:
     """One dataset per block (``x000000`` …) with attributes created, source and checksum."""
-
     nbytes = raw_bytes(npy_files, shape)
     start_store(path, nbytes)
     with atomic_path(path, size=nbytes) as tmp, hdf5_writing(tmp, nbytes) as f:
@@ -358,7 +357,6 @@ def write_hdf5_chunked(
     path: str | Path, npy_files: Sequence[str], shape: Sequence[int], compression: str = "none"
 ) -> None:
     """One 3-D dataset ``x`` of (n, rows, cols), stored in chunks of one block."""
-
     full = (len(npy_files), *shape)
     nbytes = raw_bytes(npy_files, shape)  # also when compressed: see hdf5_writing
     start_store(path, nbytes)
