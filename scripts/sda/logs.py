@@ -20,8 +20,12 @@ def setup_logging(logfile: str | None = None, level: int = logging.INFO) -> logg
     log = logging.getLogger("sda")
 
     def log_uncaught(exc_type, exc, tb):
-        # The rule's log file then says why the job failed, not only Snakemake's stderr.
-        log.error("%s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
+        # The rule's log file then says why the job failed, not only Snakemake's stderr. A full
+        # disk says all there is to say in its one line: no traceback around it.
+        from sda.disk import DiskFullError
+
+        info = None if issubclass(exc_type, DiskFullError) else (exc_type, exc, tb)
+        log.error("%s: %s", exc_type.__name__, exc, exc_info=info)
 
     sys.excepthook = log_uncaught
     return log
