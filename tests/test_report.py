@@ -263,6 +263,16 @@ def test_read_json_names_the_file(tmp_path, content, message):
         read_json(path, ["mean", "count"])
 
 
+def test_read_table_every_other_column_numeric(tmp_path):
+    """block_means.csv: a label column, then a number per source."""
+    path = tmp_path / "block_means.csv"
+    path.write_text("block,npy,dask_npy\nx000000,100.5,100.5\nx000001,99.2,99.2\n")
+    assert list(read_table(path, ["block"], numeric=True)["npy"]) == [100.5, 99.2]
+    path.write_text("block,npy,dask_npy\nx000000,100.5,nan?\n")
+    with pytest.raises(InputError, match=re.escape(f"{path}: column 'dask_npy'")):
+        read_table(path, ["block"], numeric=True)
+
+
 def _page(tmp_path) -> Page:
     return Page(root=tmp_path, figdir=tmp_path / "figures")
 

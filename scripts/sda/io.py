@@ -188,7 +188,8 @@ def read_table(
 ):
     """``pandas.read_csv`` of a result file, checked: raise :class:`InputError` naming the file
     when it is missing, unreadable, has no rows, lacks one of ``columns`` or ``numeric``, or has
-    a value that is not a number in a ``numeric`` column (``True``: every column)."""
+    a value that is not a number in a ``numeric`` column (``True``: every column but
+    ``columns``)."""
     import pandas as pd
 
     try:
@@ -197,7 +198,9 @@ def read_table(
         raise InputError(f"{path}: missing input file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"{path}: not a readable CSV file ({exc})") from None
-    numeric = list(frame.columns) if numeric is True else list(numeric or ())
+    if numeric is True:
+        numeric = [c for c in frame.columns if c not in columns]
+    numeric = list(numeric or ())
     missing = [c for c in [*columns, *numeric] if c not in frame.columns]
     if missing:
         have = ", ".join(map(str, frame.columns))
