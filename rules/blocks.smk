@@ -35,12 +35,13 @@ rule blocks_npy:
 
 
 rule block_csv:
+    # One job writes every CSV copy (a few seconds in all); each is still its own target.
     input:
-        "results/blocks/npy/{stem}.npy",
+        NPY_BLOCKS[: BLOCKS["csv_n"]],
     output:
-        "results/blocks/csv/{stem}.csv",
+        CSV_BLOCKS,
     log:
-        "logs/block_csv/{stem}.log",
+        "logs/block_csv.log",
     conda:
         "../envs/sda.yaml"
     threads: 1

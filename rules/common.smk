@@ -1,4 +1,5 @@
 # Config validation, shared paths and input functions. Rules stay free of path gluing.
+import os
 import sys
 from pathlib import Path
 
@@ -21,11 +22,12 @@ CSV_STEMS = BLOCK_STEMS[: BLOCKS["csv_n"]]
 NPY_BLOCKS = expand("results/blocks/npy/{stem}.npy", stem=BLOCK_STEMS)
 CSV_BLOCKS = expand("results/blocks/csv/{stem}.csv", stem=CSV_STEMS)
 
-# Threads of the rules that use every core they get. Snakemake caps a rule's threads at
-# --cores, so `snakemake --cores 2` gives them 2; a constant (not workflow.cores) keeps
-# `snakemake -n` and `snakemake --unlock` working without --cores. On a cluster, change it per
-# rule with `set-threads` in the profile.
-ALL_THREADS = 8
+# Threads of the rules that use every core they get: the CPUs of this machine, at most 8.
+# Snakemake also caps them at --cores. A constant, not workflow.cores, so that `snakemake -n`
+# and `snakemake --unlock` work without --cores; and no more than the machine has, so that on a
+# small machine these rules can run beside others (measured: the default run took 224 s with 8
+# on 2 cores, each such job alone). On a cluster, change one rule with `set-threads`.
+ALL_THREADS = min(8, len(os.sched_getaffinity(0)))
 
 # Every topic adds its final outputs here; `rule all` asks for all of them.
 ALL_TARGETS = []

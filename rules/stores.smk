@@ -28,7 +28,6 @@ EVIDENCE["stores_bench"] = "results/bench/stores.csv"
 
 
 rule store_npz:
-    # Members of the compressed npz are deflated by several threads (same bytes).
     input:
         STORE_BLOCKS,
     output:
@@ -39,6 +38,9 @@ rule store_npz:
         "benchmarks/store_npz/{npz}.tsv"
     wildcard_constraints:
         npz="xs|xs_compressed",
+    # Members of the compressed npz are deflated by several threads (same bytes). The
+    # compressed npz is the longest job before block_means: it goes first when cores are short.
+    priority: 10
     conda:
         "../envs/sda.yaml"
     threads: lambda wildcards: ALL_THREADS if wildcards.npz == "xs_compressed" else 1
@@ -163,7 +165,6 @@ rule hdf5_listing:
 
 
 rule block_means:
-    # Per-block means from every store, with numpy and with dask.array; all must agree.
     input:
         **STORE_INPUTS,
     output:
@@ -181,6 +182,8 @@ rule block_means:
         "logs/block_means.log",
     benchmark:
         "benchmarks/block_means.tsv"
+    # Per-block means from every store, with numpy and with dask.array; all must agree.
+    priority: 10
     conda:
         "../envs/sda.yaml"
     threads: 2

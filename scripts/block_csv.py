@@ -1,10 +1,12 @@
-"""Rule block_csv: the header-less CSV copy of one npy block."""
+"""Rule block_csv: the header-less CSV copies of the first blocks.csv_n npy blocks, in one job
+(a job per block would pay a Python start-up for half a second of work)."""
 
 if __name__ == "__main__":
     from sda.blocks import csv_from_npy
     from sda.logs import setup_logging
 
-    log = setup_logging(snakemake.log[0])  # noqa: F821
-    npy, csv = snakemake.input[0], snakemake.output[0]  # noqa: F821
-    csv_from_npy(npy, csv, snakemake.params.spec, snakemake.params.fmt)  # noqa: F821
-    log.info("wrote %s from %s", csv, npy)
+    sm = snakemake  # noqa: F821
+    log = setup_logging(sm.log[0])
+    for done, (npy, csv) in enumerate(zip(sm.input, sm.output, strict=True), start=1):
+        csv_from_npy(npy, csv, sm.params.spec, sm.params.fmt)
+        log.info("%d of %d: wrote %s from %s", done, len(sm.output), csv, npy)

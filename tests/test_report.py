@@ -157,8 +157,8 @@ def test_report_html_parses_and_is_self_contained(report):
 
 def test_every_number_shown_equals_its_source(report, workflow_run):
     path, _, parser = report
-    # 13 tables of results and the lesson's measurements, 4 more with the evidence benchmarks
-    assert len(parser.tables) == (13 if path.name == Path(DEFAULT_REPORT).name else 17)
+    # 14 tables of results and the lesson's measurements, 4 more with the evidence benchmarks
+    assert len(parser.tables) == (14 if path.name == Path(DEFAULT_REPORT).name else 18)
     for table in parser.tables:
         source = _read_source(workflow_run / table["source"])
         assert table["rows"], table["source"]

@@ -373,6 +373,35 @@ def write_hdf5_chunked(
             ds[i] = block
 
 
+def reproducible_gzip_codec(level: int):
+    """Zarr v3's ``gzip`` codec with a fixed gzip header time (``mtime=0``).
+
+    numcodecs' GZip writes the current time into every chunk's gzip header, so two writes of
+    the same array a second apart differ in bytes. This codec writes the same chunks with the
+    time field zero; it is stored as plain ``gzip`` and read back by any Zarr reader."""
+    import gzip
+    import io
+    from functools import cached_property
+
+    import zarr.codecs
+    from numcodecs.compat import ensure_contiguous_ndarray
+    from numcodecs.gzip import GZip
+
+    class FixedTimeGZip(GZip):
+        def encode(self, buf):
+            out = io.BytesIO()
+            with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=self.level, mtime=0) as fh:
+                fh.write(ensure_contiguous_ndarray(buf))
+            return out.getvalue()
+
+    class ReproducibleGzipCodec(zarr.codecs.GzipCodec):
+        @cached_property
+        def _gzip_codec(self) -> GZip:
+            return FixedTimeGZip(self.level)
+
+    return ReproducibleGzipCodec(level=level)
+
+
 def zarr_compressors(compression: str):
     """Zarr v3 ``compressors`` for ``stores.zarr_compression``."""
     import zarr.codecs
@@ -382,7 +411,7 @@ def zarr_compressors(compression: str):
     if compression == "zstd":
         return zarr.codecs.ZstdCodec(level=3)
     if compression == "gzip":
-        return zarr.codecs.GzipCodec(level=4)
+        return reproducible_gzip_codec(level=4)
     raise ValueError(f"unknown Zarr compression {compression!r}: expected none, zstd or gzip")
 
 

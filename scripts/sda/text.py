@@ -763,7 +763,7 @@ def scheduler_rows(
     """The same top-10 (the lesson's bag chain, and ours) on each scheduler, timed once each."""
     import time
 
-    from sda.daskutil import dask_scheduler
+    from sda.daskutil import dask_scheduler, process_workers
 
     rows = []
     reference = None
@@ -776,6 +776,8 @@ def scheduler_rows(
                 word_counts(files[:1], errors, 10, 1)
             for spec in ("sync", "threads", "processes", "local-cluster"):
                 n = 1 if spec == "sync" else workers
+                if spec in ("processes", "local-cluster"):
+                    n = process_workers(n)  # what dask_scheduler starts: no more than the CPUs
                 with dask_scheduler(spec, workers=n):
                     start = time.perf_counter()
                     if pipeline == "lesson":

@@ -185,8 +185,10 @@ def write_synthetic(paths: list[str], file_bytes: int, seed: int, processes: int
         return
     import multiprocessing
 
+    from sda.daskutil import process_workers
+
     context = multiprocessing.get_context("spawn")
-    workers = min(processes, len(jobs))
+    workers = min(process_workers(processes), len(jobs))
     with context.Pool(workers, initializer=_set_vocabulary, initargs=(vocab,)) as pool:
         for done, _ in enumerate(pool.imap_unordered(_write_one, jobs), start=1):
             progress(done)
