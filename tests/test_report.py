@@ -320,12 +320,12 @@ def test_a_corrupt_result_fails_the_report_rule_naming_it(workflow_run, tmp_path
     with the file's name, in the rule's log and on the console."""
     wf = tmp_path / "wf"
     shutil.copytree(workflow_run, wf, symlinks=True)
-    bad = wf / "results" / "lahman" / "birth_country.csv"
-    bad.write_text("birthCountry,players,is_null\nUSA,many,0\n")
+    bad = wf / "results" / "text" / "top10.csv"  # read by the report alone
+    bad.write_text("word,n\nthe,many\n")
     proc = run_snakemake(wf, "report", check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
-    message = "results/lahman/birth_country.csv: column 'players' holds values that are not"
+    message = "results/text/top10.csv: column 'n' holds values that are not numbers"
     assert message in out
     assert message in (wf / "logs" / "report_html.log").read_text()
 
