@@ -7,8 +7,8 @@ and raise :class:`sda.io.InputError` naming the file and what differs.
 
 Determinism: for the same config, ``xs.npz``/``xs_compressed.npz`` (zip members carry a fixed
 1980-01-01 timestamp), ``random.dat``, ``random_chunked.hdf5`` and ``random.zarr`` are
-byte-identical. ``random.hdf5`` differs only in its ``created`` attributes, which the issue asks
-for: datasets are created with ``track_times=False`` so HDF5 stores no object timestamps.
+byte-identical. ``random.hdf5`` differs only in its ``created`` attributes (the lesson's creation time
+per block): datasets are created with ``track_times=False`` so HDF5 stores no object timestamps.
 
 Every per-block mean source (numpy and ``dask.array`` over each store) is a function in
 :data:`MEANS`: ``MEANS[source](stores, scheduler)`` returns the per-block means.
