@@ -9,11 +9,15 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from sda.blocks import BlockSpec, batch_pattern, batch_regex, block_name
 from sda.config import batch_size, validate_config
+from sda.daskutil import scheduler_param
+from sda.resources import mem_by_attempt
 
 # The schema (strict: 2.0 is not an integer), defaults filled in, then the cross-field checks
 # of every section; an error names the key and stops the run before any job.
 validate_config(config, Path(workflow.basedir) / "config" / "schema" / "config.schema.yaml")
 
+# The dask scheduler param of the dask rules: a name, or slurm with its dask.slurm settings.
+DASK_SCHEDULER = scheduler_param(config["dask"]["scheduler"], config)
 BLOCKS = config["blocks"]
 BLOCK_SPEC = BlockSpec.from_config(BLOCKS)
 BATCH = batch_size(BLOCKS["n"], BLOCKS["batch"])

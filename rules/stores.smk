@@ -188,11 +188,11 @@ rule block_means:
         "../envs/sda.yaml"
     threads: 2
     resources:
-        mem_mb=1000,
+        mem_mb=mem_by_attempt(1000),
         runtime=30,
     params:
         shape=BLOCK_SPEC.shape,
-        scheduler=config["dask"]["scheduler"],
+        scheduler=DASK_SCHEDULER,
     script:
         "../scripts/block_means.py"
 
@@ -215,11 +215,11 @@ rule array_summary:
         "../envs/sda.yaml"
     threads: 2
     resources:
-        mem_mb=600,
+        mem_mb=mem_by_attempt(600),
         runtime=30,
     params:
         shape=BLOCK_SPEC.shape,
-        scheduler=config["dask"]["scheduler"],
+        scheduler=DASK_SCHEDULER,
     script:
         "../scripts/array_summary.py"
 
@@ -242,11 +242,11 @@ rule bench_stores:
         "../envs/sda.yaml"
     threads: ALL_THREADS
     resources:
-        mem_mb=max(1900, 300 + 3 * ZARR_SHARD_MB),
+        mem_mb=mem_by_attempt(max(1900, 300 + 3 * ZARR_SHARD_MB)),
         runtime=120,
     params:
         shape=BLOCK_SPEC.shape,
-        scheduler=config["dask"]["scheduler"],
+        scheduler=DASK_SCHEDULER,
         hdf5_compression=STORES["hdf5_compression"],
         zarr_compression=STORES["zarr_compression"],
         zarr_shard_blocks=STORES["zarr_shard_blocks"],

@@ -47,12 +47,12 @@ rule csv_describe:
         "../envs/sda.yaml"
     threads: 4
     resources:
-        mem_mb=800,
+        mem_mb=mem_by_attempt(800),
         runtime=20,
     params:
         engine=config["tables"]["csv_engine"],
         ncols=BLOCKS["cols"],
-        scheduler=config["dask"]["scheduler"],
+        scheduler=DASK_SCHEDULER,
     script:
         "../scripts/csv_describe.py"
 
@@ -75,12 +75,12 @@ rule bench_tables:
         "../envs/sda.yaml"
     threads: ALL_THREADS
     resources:
-        mem_mb=1100,
+        mem_mb=mem_by_attempt(1100),
         runtime=30,
     params:
         engine=config["tables"]["csv_engine"],
         ncols=BLOCKS["cols"],
-        scheduler=config["dask"]["scheduler"],
+        scheduler=DASK_SCHEDULER,
         repeats=config["bench"]["repeats"],
     script:
         "../scripts/bench_tables.py"
@@ -246,6 +246,6 @@ rule lahman_backends:
         runtime=10,
     params:
         repeats=config["bench"]["repeats"],
-        scheduler=config["dask"]["scheduler"],
+        scheduler=DASK_SCHEDULER,
     script:
         "../scripts/lahman_backends.py"

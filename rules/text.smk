@@ -15,7 +15,7 @@ else:
     )
 TEXT_PARAMS = dict(
     errors=WIKI["encoding_errors"],
-    scheduler=TEXT["scheduler"],
+    scheduler=scheduler_param(TEXT["scheduler"], config),
     partitions=TEXT["partitions"],
     files_per_task=TEXT["files_per_task"],
 )
@@ -94,7 +94,7 @@ rule wiki_extract:
         "../envs/sda.yaml"
     threads: ALL_THREADS
     resources:
-        mem_mb=2000,
+        mem_mb=mem_by_attempt(2000),
         runtime=240,
     script:
         "../scripts/wiki_extract.py"
@@ -124,7 +124,7 @@ rule text_counts:
         "../envs/sda.yaml"
     threads: ALL_THREADS
     resources:
-        mem_mb=900,
+        mem_mb=mem_by_attempt(900),
         runtime=30,
     params:
         **TEXT_PARAMS,
@@ -171,11 +171,11 @@ rule text_delayed:
         "../envs/sda.yaml"
     threads: 1
     resources:
-        mem_mb=1500,
+        mem_mb=mem_by_attempt(1500),
         runtime=30,
     params:
         errors=WIKI["encoding_errors"],
-        scheduler=config["dask"]["scheduler"],
+        scheduler=DASK_SCHEDULER,
     script:
         "../scripts/text_delayed.py"
 
@@ -224,7 +224,7 @@ rule bench_text_schedulers:
         "../envs/sda.yaml"
     threads: ALL_THREADS
     resources:
-        mem_mb=1400,
+        mem_mb=mem_by_attempt(1400),
         runtime=30,
     params:
         **TEXT_PARAMS,
@@ -250,7 +250,7 @@ rule bench_text:
         "../envs/sda.yaml"
     threads: ALL_THREADS
     resources:
-        mem_mb=1200,
+        mem_mb=mem_by_attempt(1200),
         runtime=60,
     params:
         **TEXT_PARAMS,

@@ -1,7 +1,7 @@
 """Rule text_counts: raw top-10, the cleaned frequency table (Parquet) and its top-5."""
 
 if __name__ == "__main__":
-    from sda.daskutil import dask_scheduler
+    from sda.daskutil import dask_scheduler, scheduler_workers
     from sda.logs import setup_logging
     from sda.text import partitions_for, word_counts, write_frequencies, write_table
 
@@ -9,7 +9,7 @@ if __name__ == "__main__":
     log = setup_logging(sm.log[0])
     files = list(sm.input)
     p = sm.params
-    nparts = partitions_for(len(files), p.partitions, sm.threads)
+    nparts = partitions_for(len(files), p.partitions, scheduler_workers(p.scheduler, sm.threads))
     with dask_scheduler(p.scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb):
         result = word_counts(files, p.errors, 10, nparts, p.files_per_task)
         table = result.clean_table()

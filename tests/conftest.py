@@ -117,3 +117,35 @@ def small_filesystem(path: Path, size: str) -> Iterator[Path]:
 def resize_filesystem(path: Path, size: str) -> None:
     """Grow (or shrink) the tmpfs mounted at ``path`` to ``size``."""
     subprocess.run(["mount", "-o", f"remount,size={size}", str(path)], check=True)
+
+
+# --- a real Slurm (ci/slurm/start.sh) -------------------------------------------------------
+
+
+def _slurm_reason() -> str | None:
+    """None when sinfo reaches a controller with an idle or mixed node, else why not."""
+    if shutil.which("sinfo") is None:
+        return "no Slurm here: sinfo is not installed (ci/slurm/start.sh installs and starts one)"
+    try:
+        proc = subprocess.run(
+            ["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=20
+        )
+    except subprocess.TimeoutExpired:
+        return "sinfo did not answer within 20 s"
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return f"no Slurm reachable (start one with ci/slurm/start.sh): sinfo says {last!r}"
+    if not {"idle", "mix", "alloc"} & set(proc.stdout.split()):
+        return f"Slurm has no usable node (sinfo states: {proc.stdout.split()})"
+    return None
+
+
+@pytest.fixture(scope="module")
+def slurm() -> dict:
+    reason = _slurm_reason()
+    if reason:
+        pytest.skip(reason)
+    return {
+        "partition": os.environ.get("SDA_SLURM_PARTITION"),
+        "account": os.environ.get("SDA_SLURM_ACCOUNT"),
+    }

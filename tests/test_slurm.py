@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -148,9 +147,9 @@ def test_hdf5_files_equal_in_content_despite_timestamps(tmp_path):
 
 
 SACCT = """\
-7|0f9c|rule_generate_blocks_wildcards_00001|COMPLETED|0:0|sda|ci
-8|0f9c|rule_bench_generate|COMPLETED|0:0|sda|ci
-9|0f9c|rule_hog|OUT_OF_MEMORY|0:125|sda|ci
+7|0f9c|rule_generate_blocks_wildcards_00001|COMPLETED|0:0|sda|ci|6_1
+8|0f9c|rule_bench_generate|COMPLETED|0:0|sda|ci|8
+9|0f9c|rule_hog|OUT_OF_MEMORY|0:125|sda|ci|9
 10|0f9c|rule_hog|CANCELLED by 0|0:0|sda|ci
 """
 LOG = """\
@@ -166,6 +165,7 @@ def test_sacct_and_log_parsing():
     jobs = parse_sacct(SACCT)
     assert [j.rule for j in jobs] == ["generate_blocks", "bench_generate", "hog", "hog"]
     assert [j.state for j in jobs] == ["COMPLETED", "COMPLETED", "OUT_OF_MEMORY", "CANCELLED"]
+    assert [j.array_task for j in jobs] == [True, False, False, False]
     assert rule_of_comment("rule_block_csv_wildcards_x000001") == "block_csv"
     assert run_id_of_log(LOG) == "0f9c"
     assert remote_rules_of_log(LOG) == Counter(generate_blocks=1, bench_generate=1)
@@ -209,35 +209,6 @@ def test_ci_scripts_are_valid_bash():
 # --- on a real Slurm ------------------------------------------------------------------------
 
 
-def _slurm_reason() -> str | None:
-    """None when sinfo reaches a controller with an idle or mixed node, else why not."""
-    if shutil.which("sinfo") is None:
-        return "no Slurm here: sinfo is not installed (ci/slurm/start.sh installs and starts one)"
-    try:
-        proc = subprocess.run(
-            ["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=20
-        )
-    except subprocess.TimeoutExpired:
-        return "sinfo did not answer within 20 s"
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return f"no Slurm reachable (start one with ci/slurm/start.sh): sinfo says {last!r}"
-    if not {"idle", "mix", "alloc"} & set(proc.stdout.split()):
-        return f"Slurm has no usable node (sinfo states: {proc.stdout.split()})"
-    return None
-
-
-@pytest.fixture(scope="module")
-def slurm() -> dict:
-    reason = _slurm_reason()
-    if reason:
-        pytest.skip(reason)
-    return {
-        "partition": os.environ.get("SDA_SLURM_PARTITION"),
-        "account": os.environ.get("SDA_SLURM_ACCOUNT"),
-    }
-
-
 HOG_SNAKEFILE = """\
 rule hog:
     output:
@@ -254,8 +225,10 @@ rule hog:
 """
 
 
-def _run_hog(workdir: Path, slurm: dict, mem_mb: int) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--executor", "slurm", "--jobs", "1"]
+def _run_hog(
+    workdir: Path, slurm: dict, mem_mb: int, *extra: str
+) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--executor", "slurm", "--jobs", "1", *extra]
     cmd += ["--slurm-init-seconds-before-status-checks", "2", "--config", f"mem_mb={mem_mb}"]
     resources = [f"slurm_{k}={v}" for k, v in slurm.items() if v]
     if resources:
@@ -300,3 +273,25 @@ def test_job_killed_for_memory_is_reported_and_a_rerun_completes(tmp_path, slurm
     time.sleep(2)
     jobs = sacct_jobs(run_id_of_log(rerun.stdout + rerun.stderr))
     assert [(j.rule, j.state) for j in jobs] == [("hog", "COMPLETED")]
+
+
+@pytest.mark.slurm
+def test_job_killed_for_memory_is_retried_with_memory_by_attempt(tmp_path, slurm_kills_over_memory):
+    """The profile's retries with the rules' mem_by_attempt: 450 MB is killed, 900 completes."""
+    slurm = slurm_kills_over_memory
+    snakefile = HOG_SNAKEFILE.replace(
+        'mem_mb=config["mem_mb"],', 'mem_mb=mem_by_attempt(config["mem_mb"]),'
+    )
+    header = f"import sys\nsys.path.insert(0, {str(REPO / 'scripts')!r})\n"
+    header += "from sda.resources import mem_by_attempt\n\n\n"
+    (tmp_path / "Snakefile").write_text(header + snakefile)
+    proc = _run_hog(tmp_path, slurm, 450, "--retries", "1")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert (tmp_path / "hog.txt").read_text().strip() == str(700 * 2**20)
+    time.sleep(2)
+    jobs = sorted(sacct_jobs(run_id_of_log(out)), key=lambda j: int(j.jobid))
+    assert [j.rule for j in jobs] == ["hog", "hog"], jobs
+    assert jobs[0].state in {"OUT_OF_MEMORY", "FAILED", "CANCELLED"}, jobs
+    assert jobs[1].state == "COMPLETED", jobs
+

@@ -7,9 +7,14 @@
 #      the CI account and partition;
 #   4. compare the two results/ trees byte for byte (sda.hpc.NONDETERMINISTIC lists what is
 #      not compared, and why);
-#   5. a failure case: tests/test_slurm.py (a job killed for exceeding mem_mb is reported with
-#      its log path, and a re-run with enough memory completes);
-#   6. always stop the daemons started in 1, by PID (trap), even when a step fails.
+#   5. dask workers as Slurm jobs (dask.scheduler and text.scheduler: slurm, over lo):
+#      array_summary and text_counts run by a local Snakemake, then as Slurm jobs themselves
+#      (each starting its worker jobs); their outputs equal the local run's byte for byte, and
+#      sacct lists the worker jobs, none left in the queue;
+#   6. failure cases: tests/test_slurm.py (a job killed for exceeding mem_mb is reported with
+#      its log path, a re-run or a retry with more memory completes) and
+#      tests/test_slurm_dask.py (a worker job killed mid-computation fails the rule);
+#   7. always stop the daemons started in 1, by PID (trap), even when a step fails.
 # SDA_SLURM_KEEP=1 keeps the scratch directory ($SDA_SLURM_WORK, default a new /tmp dir).
 set -euo pipefail
 
@@ -46,7 +51,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(sys.argv[1]) / "tests"))
 from conftest import copy_workflow
 
-for name in ("local", "slurm"):
+for name in ("local", "slurm", "dask-local", "dask-in-job"):
     copy_workflow(Path(sys.argv[2]) / name)
 EOF
 
@@ -66,12 +71,64 @@ grep -E "^(Using profile|SLURM run ID|Job stats|total )" "$W/slurm.log" || true
 sleep 2 # slurmctld hands the last job records to slurmdbd asynchronously
 say "sacct: every submitted job is a COMPLETED Slurm job"
 "$PY" -m sda.hpc jobs "$W/slurm.log" --account "$SDA_SLURM_ACCOUNT" \
-  --partition "$SDA_SLURM_PARTITION"
+  --partition "$SDA_SLURM_PARTITION" --array-rule generate_blocks
 sacct -X -n -S now-1hours --name "$(sed -n 's/^SLURM run ID: //p' "$W/slurm.log")" \
   -o JobID,Comment%45,State,Elapsed,ReqMem,AllocCPUS | head -n 40
 
 say "results/: local run vs slurm run"
 "$PY" -m sda.hpc compare "$W/local/results" "$W/slurm/results"
 
-say "failure case and the other Slurm tests (tests/test_slurm.py)"
-(cd "$REPO" && "$PY" -m pytest -q -p no:cacheprovider tests/test_slurm.py -rs)
+# dask workers as Slurm jobs: one 1-core worker job per dask rule, over the loopback interface
+# (on a cluster: the site's queue and e.g. ib0).
+cat >"$W/dask-slurm.yaml" <<EOF
+dask:
+  scheduler: slurm
+  slurm:
+    queue: $SDA_SLURM_PARTITION
+    account: $SDA_SLURM_ACCOUNT
+    cores: 1
+    memory: 1GB
+    walltime: "00:15:00"
+    jobs: 1
+    interface: lo
+    timeout: 180
+text:
+  scheduler: slurm
+EOF
+DASK_OUTPUTS="tables/array_summary.json text/top10.csv text/top5_clean.csv text/frequencies.parquet"
+SINCE=$(date +%Y-%m-%dT%H:%M:%S)
+say "dask workers as Slurm jobs: array_summary and text_counts from a local Snakemake"
+(cd "$W/dask-local" && "$PY" -m snakemake array_summary text_counts --cores "$NPROC" \
+  --configfile config/test.yaml "$W/dask-slurm.yaml" >"$W/dask-local.log" 2>&1) ||
+  { tail -n 60 "$W/dask-local.log"; exit 1; }
+grep -h "SLURMCluster: .* workers in Slurm jobs" "$W"/dask-local/logs/*.log
+
+# The rules as Slurm jobs that start their own worker jobs. Their inputs come from the local
+# run; one job at a time with one thread (the rule only holds dask's scheduler), so that this
+# 2-CPU node keeps a CPU for the worker job.
+say "dask workers as Slurm jobs: the same rules as Slurm jobs themselves"
+cp -a "$W/local/results" "$W/local/resources" "$W/dask-in-job/"
+rm -f "$W"/dask-in-job/results/tables/array_summary.json "$W"/dask-in-job/results/text/*
+(cd "$W/dask-in-job" && "$PY" -m snakemake array_summary text_counts --profile profiles/slurm \
+  --slurm-init-seconds-before-status-checks 2 --jobs 1 --cores "$NPROC" \
+  --set-threads array_summary=1 text_counts=1 \
+  --configfile config/test.yaml "$W/dask-slurm.yaml" >"$W/dask-in-job.log" 2>&1) ||
+  { tail -n 60 "$W/dask-in-job.log"; exit 1; }
+sleep 2
+"$PY" -m sda.hpc jobs "$W/dask-in-job.log" --account "$SDA_SLURM_ACCOUNT" \
+  --partition "$SDA_SLURM_PARTITION"
+grep -h "SLURMCluster: .* workers in Slurm jobs" "$W"/dask-in-job/logs/*.log
+
+say "dask outputs: local threads run vs worker jobs (local Snakemake, and rule jobs)"
+for run in dask-local dask-in-job; do
+  for f in $DASK_OUTPUTS; do
+    cmp "$W/local/results/$f" "$W/$run/results/$f" || { say "$run: $f differs"; exit 1; }
+  done
+done
+say "identical: $DASK_OUTPUTS"
+"$PY" -m sda.hpc workers --since "$SINCE" --at-least 4
+sacct -X -n -S "$SINCE" --name sda-dask -o JobID,JobName,State,Elapsed,AllocCPUS,ReqMem
+
+say "failure cases and the other Slurm tests (tests/test_slurm.py, tests/test_slurm_dask.py)"
+(cd "$REPO" && "$PY" -m pytest -q -p no:cacheprovider tests/test_slurm.py \
+  tests/test_slurm_dask.py -rs)

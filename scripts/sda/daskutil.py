@@ -1,8 +1,10 @@
 """Choosing dask's scheduler from config, sized from the rule's threads.
 
 ``dask.scheduler`` in the config is one of ``threads``, ``processes``, ``sync``,
-``local-cluster`` or the address of a running ``distributed`` scheduler
-(``tcp://host:port``, e.g. one started by dask-jobqueue on a cluster).
+``local-cluster``, ``slurm`` (dask workers as Slurm jobs, sized by ``dask.slurm``: see
+:mod:`sda.cluster`) or the address of a running ``distributed`` scheduler
+(``tcp://host:port``). A rule's ``scheduler`` param is the name, or for ``slurm`` a mapping
+with ``name: slurm`` and the ``dask.slurm`` settings (:func:`scheduler_param`).
 
 In a rule script::
 
@@ -20,7 +22,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import dask
 from dask.callbacks import Callback
@@ -28,7 +30,7 @@ from dask.callbacks import Callback
 log = logging.getLogger(__name__)
 
 LOCAL = ("threads", "processes", "sync")
-SCHEDULERS = (*LOCAL, "local-cluster")
+SCHEDULERS = (*LOCAL, "local-cluster", "slurm")
 # Variables that size the thread pools of BLAS/OpenMP libraries. Snakemake sets them to the
 # rule's threads for every job; a worker process must get 1, or n workers x n BLAS threads
 # oversubscribe the cores the rule was given.
@@ -49,12 +51,37 @@ def is_address(spec: str) -> bool:
     return bool(sep and rest and scheme.isalpha())
 
 
-def check_spec(spec: str) -> str:
-    """Return ``spec`` if it names a scheduler, else raise ``ValueError`` saying what is allowed."""
-    if spec in SCHEDULERS or is_address(spec):
-        return spec
+def scheduler_param(name: str, config: Mapping) -> str | dict:
+    """A rule's ``scheduler`` param: ``name``, or for ``slurm`` the settings of ``dask.slurm``
+    with it (the rule script has no other view of the config)."""
+    if name == "slurm":
+        return {"name": "slurm", **(config["dask"].get("slurm") or {})}
+    return name
+
+
+def spec_name(spec: str | Mapping) -> str:
+    """The scheduler's name of a ``scheduler`` param (a name or a ``slurm`` mapping)."""
+    return spec["name"] if isinstance(spec, Mapping) else spec
+
+
+def scheduler_workers(spec: str | Mapping, threads: int) -> int:
+    """Workers a computation gets: the rule's ``threads``, or for ``slurm`` the threads of all
+    worker jobs (``jobs`` x ``cores``), to size partitions by."""
+    if isinstance(spec, Mapping) and spec_name(spec) == "slurm":
+        return max(1, int(spec["jobs"]) * int(spec["cores"]))
+    return max(1, int(threads))
+
+
+def check_spec(spec: str | Mapping) -> str:
+    """Return the name of ``spec`` if it names a scheduler, else raise ``ValueError`` saying
+    what is allowed."""
+    name = spec_name(spec)
+    if isinstance(spec, Mapping) and name != "slurm":
+        raise ValueError(f"invalid dask scheduler {spec!r}: only slurm takes settings")
+    if name in SCHEDULERS or is_address(name):
+        return name
     raise ValueError(
-        f"invalid dask.scheduler {spec!r}: expected one of {', '.join(SCHEDULERS)} "
+        f"invalid dask.scheduler {name!r}: expected one of {', '.join(SCHEDULERS)} "
         "or the address of a running distributed scheduler (tcp://host:port)"
     )
 
@@ -119,7 +146,7 @@ class LogProgress(Callback):
 
 @contextlib.contextmanager
 def dask_scheduler(
-    spec: str = "threads",
+    spec: str | Mapping = "threads",
     workers: int = 1,
     memory_mb: int | None = None,
     timeout: float = ADDRESS_TIMEOUT_S,
@@ -133,9 +160,20 @@ def dask_scheduler(
     so that dask spills to disk before a batch system kills the job; without it each worker may
     use an equal share of the machine's memory (distributed's default). For an address, the
     remote cluster's size is whatever it was started with; ``timeout`` seconds bound both the
-    connection and the wait for its first worker, and the error names the address.
+    connection and the wait for its first worker, and the error names the address. For
+    ``slurm`` the cluster's size is ``dask.slurm``'s (``workers`` is not used).
     """
-    check_spec(spec)
+    name = check_spec(spec)
+    if name == "slurm":
+        from sda.cluster import SlurmSettings, slurm_client
+
+        if not isinstance(spec, Mapping):
+            raise ValueError("dask scheduler slurm needs the dask.slurm settings with it")
+        settings = SlurmSettings.from_config({k: v for k, v in spec.items() if k != "name"})
+        with slurm_client(settings) as client:
+            yield client
+        return
+    spec = name
     workers = max(1, int(workers))
     if spec in ("processes", "local-cluster"):
         workers = process_workers(workers)

@@ -134,7 +134,18 @@ def compare_results(a: Path, b: Path) -> Comparison:
 
 # --- what Slurm ran -------------------------------------------------------------------------
 
-SACCT_FIELDS = ("JobIDRaw", "JobName", "Comment", "State", "ExitCode", "Account", "Partition")
+SACCT_FIELDS = (
+    "JobIDRaw",
+    "JobName",
+    "Comment",
+    "State",
+    "ExitCode",
+    "Account",
+    "Partition",
+    "JobID",  # <array job>_<task> for a task of a job array, else the same as JobIDRaw
+)
+# The job name of dask's worker jobs (sda.cluster.JOB_NAME).
+DASK_WORKER_JOB = "sda-dask"
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,7 @@ class SlurmJob:
     exit_code: str
     account: str
     partition: str
+    array_task: bool = False
 
 
 def rule_of_comment(comment: str) -> str:
@@ -160,18 +172,20 @@ def parse_sacct(text: str) -> list[SlurmJob]:
     for line in text.splitlines():
         if not line.strip():
             continue
-        jobid, name, comment, state, code, account, partition = line.split("|")[:7]
+        fields = line.split("|")
+        jobid, name, comment, state, code, account, partition = fields[:7]
+        array_task = len(fields) > 7 and "_" in fields[7]
+        rule = rule_of_comment(comment)
         jobs.append(
-            SlurmJob(
-                jobid, name, rule_of_comment(comment), state.split()[0], code, account, partition
-            )
+            SlurmJob(jobid, name, rule, state.split()[0], code, account, partition, array_task)
         )
     return jobs
 
 
-def sacct_jobs(run_id: str) -> list[SlurmJob]:
-    """The allocations (not steps) Slurm accounted for under the plugin's run id (the job name)."""
-    cmd = ["sacct", "-X", "-P", "-n", "-S", "now-1days", "--name", run_id]
+def sacct_jobs(run_id: str, since: str = "now-1days") -> list[SlurmJob]:
+    """The allocations (not steps) Slurm accounted for under a job name: the plugin's run id,
+    or the dask worker jobs' name."""
+    cmd = ["sacct", "-X", "-P", "-n", "-S", since, "--name", run_id]
     cmd += ["-o", ",".join(SACCT_FIELDS)]
     return parse_sacct(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
@@ -221,8 +235,14 @@ def memory_enforcement(show_config: str) -> str | None:
     )
 
 
-def check_jobs(log_text: str, account: str | None = None, partition: str | None = None) -> str:
-    """Every job the run submitted is a COMPLETED Slurm job; raise AssertionError otherwise."""
+def check_jobs(
+    log_text: str,
+    account: str | None = None,
+    partition: str | None = None,
+    array_rules: tuple[str, ...] = (),
+) -> str:
+    """Every job the run submitted is a COMPLETED Slurm job, and every job of ``array_rules``
+    a task of a job array; raise AssertionError otherwise."""
     run_id = run_id_of_log(log_text)
     jobs = sacct_jobs(run_id)
     wanted = remote_rules_of_log(log_text)
@@ -230,6 +250,10 @@ def check_jobs(log_text: str, account: str | None = None, partition: str | None 
     problems = []
     if got != wanted:
         problems.append(f"Snakemake submitted {dict(wanted)} but sacct lists {dict(got)}")
+    for rule in array_rules:
+        tasks = [j.array_task for j in jobs if j.rule == rule]
+        if not tasks or not all(tasks):
+            problems.append(f"the jobs of {rule} are not all tasks of a job array ({tasks})")
     problems += [f"job {j.jobid} ({j.rule}) is {j.state}" for j in jobs if j.state != "COMPLETED"]
     if account:
         problems += [f"job {j.jobid} charged {j.account}" for j in jobs if j.account != account]
@@ -239,7 +263,35 @@ def check_jobs(log_text: str, account: str | None = None, partition: str | None 
         ]
     if problems:
         raise AssertionError("\n".join(problems))
-    return f"{len(jobs)} Slurm jobs of run {run_id}, all COMPLETED: {dict(sorted(got.items()))}"
+    arrays = sum(j.array_task for j in jobs)
+    return (
+        f"{len(jobs)} Slurm jobs of run {run_id}, all COMPLETED, {arrays} of them array tasks: "
+        f"{dict(sorted(got.items()))}"
+    )
+
+
+def check_dask_workers(since: str, at_least: int) -> str:
+    """At least ``at_least`` dask worker jobs ran since ``since`` (sacct), none is still queued
+    or running (squeue), and each ended by the rule's scancel or on its own."""
+    jobs = sacct_jobs(DASK_WORKER_JOB, since)
+    left = subprocess.run(
+        ["squeue", "-h", "-n", DASK_WORKER_JOB, "-o", "%i %T"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\n")
+    left = [line for line in left if line.strip()]
+    problems = []
+    if len(jobs) < at_least:
+        problems.append(f"sacct lists {len(jobs)} dask worker jobs since {since}, not {at_least}")
+    if left:
+        problems.append(f"dask worker jobs still in the queue: {left}")
+    bad = [j for j in jobs if j.state not in ("CANCELLED", "COMPLETED")]
+    problems += [f"dask worker job {j.jobid} ended {j.state}" for j in bad]
+    if problems:
+        raise AssertionError("\n".join(problems))
+    states = Counter(j.state for j in jobs)
+    return f"{len(jobs)} dask worker jobs ran as Slurm jobs, none left: {dict(states)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,13 +304,21 @@ def main(argv: list[str] | None = None) -> int:
     j.add_argument("log", type=Path)
     j.add_argument("--account")
     j.add_argument("--partition")
+    j.add_argument("--array-rule", action="append", default=[], help="rule sent as a job array")
+    w = sub.add_parser("workers", help="check the dask worker jobs since a time (sacct, squeue)")
+    w.add_argument("--since", required=True)
+    w.add_argument("--at-least", type=int, default=1)
     args = parser.parse_args(argv)
     try:
         if args.cmd == "compare":
             result = compare_results(args.a, args.b)
             print(result.summary())
             return 0 if result.ok else 1
-        print(check_jobs(args.log.read_text(), args.account, args.partition))
+        if args.cmd == "workers":
+            print(check_dask_workers(args.since, args.at_least))
+            return 0
+        log_text = args.log.read_text()
+        print(check_jobs(log_text, args.account, args.partition, tuple(args.array_rule)))
     except AssertionError as exc:
         print(exc, file=sys.stderr)
         return 1
