@@ -225,9 +225,7 @@ rule hog:
 """
 
 
-def _run_hog(
-    workdir: Path, slurm: dict, mem_mb: int, *extra: str
-) -> subprocess.CompletedProcess:
+def _run_hog(workdir: Path, slurm: dict, mem_mb: int, *extra: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "snakemake", "--executor", "slurm", "--jobs", "1", *extra]
     cmd += ["--slurm-init-seconds-before-status-checks", "2", "--config", f"mem_mb={mem_mb}"]
     resources = [f"slurm_{k}={v}" for k, v in slurm.items() if v]
@@ -294,4 +292,3 @@ def test_job_killed_for_memory_is_retried_with_memory_by_attempt(tmp_path, slurm
     assert [j.rule for j in jobs] == ["hog", "hog"], jobs
     assert jobs[0].state in {"OUT_OF_MEMORY", "FAILED", "CANCELLED"}, jobs
     assert jobs[1].state == "COMPLETED", jobs
-
