@@ -181,7 +181,7 @@ rule text_delayed:
 
 
 rule text_graph:
-    # The cleaning chain's task graph, drawn with networkx + matplotlib (no graphviz).
+    # The cleaning chain's task graph, a column per partition (graphviz or networkx).
     input:
         WIKI_FILES[: TEXT["graph_files"]],
     output:
