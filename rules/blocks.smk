@@ -1,9 +1,5 @@
 # One billion numbers: blocks written in batches, CSV copies, and the lesson's I/O timings.
 
-ALL_TARGETS.extend(NPY_BLOCKS + CSV_BLOCKS + ["results/bench/block_io.csv"])
-if config["bench"]["generate"]:
-    EVIDENCE["generate"] = "results/bench/generate.csv"
-
 
 rule generate_blocks:
     # One job writes a batch of blocks that share their leading digits (x0001?? for
@@ -18,7 +14,6 @@ rule generate_blocks:
         batch=batch_regex(BATCH),
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=10,
@@ -44,7 +39,6 @@ rule block_csv:
         "logs/block_csv.log",
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=10,
@@ -106,7 +100,13 @@ rule bench_generate:
     params:
         config=config,
         snakefile=workflow.main_snakefile,
-        repeats=3,
+        repeats=config["bench"]["repeats"],
         default_run=config["bench"]["default_run"],
     script:
         "../scripts/bench_generate.py"
+
+
+# The topic's final outputs for `rule all`, and its evidence benchmark for `bench`.
+ALL_TARGETS.extend(NPY_BLOCKS + CSV_BLOCKS + list(rules.bench_block_io.output))
+if config["bench"]["generate"]:
+    EVIDENCE["generate"] = rules.bench_generate.output[0]

@@ -26,6 +26,7 @@ CSV_STEMS = BLOCK_STEMS[: BLOCKS["csv_n"]]
 NPY_BLOCKS = expand("results/blocks/npy/{stem}.npy", stem=BLOCK_STEMS)
 CSV_BLOCKS = expand("results/blocks/csv/{stem}.csv", stem=CSV_STEMS)
 
+# `threads` is stated only where it says something: more than one core (the default is 1).
 # Threads of the rules that use every core they get: the CPUs of this machine, at most 8.
 # Snakemake also caps them at --cores. A constant, not workflow.cores, so that `snakemake -n`
 # and `snakemake --unlock` work without --cores; and no more than the machine has, so that on a

@@ -44,7 +44,6 @@ rule report_html:
         "logs/report_html.log",
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -69,7 +68,6 @@ rule bench:
         "logs/report_html.log",
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,

@@ -18,15 +18,6 @@ LAHMAN_IBIS = {
     "backends": "results/lahman/backends.csv",
 }
 
-ALL_TARGETS.extend(
-    (["results/tables/csv_describe.csv", "results/bench/describe.csv"] if CSV_BLOCKS else [])
-    + ([] if config["lahman"]["sqlite"] else [LAHMAN_DB])
-    + list(LAHMAN_QUERIES.values())
-    + list(LAHMAN_IBIS.values())
-)
-if CSV_BLOCKS:
-    EVIDENCE["tables_bench"] = "results/bench/tables.csv"
-
 
 rule csv_describe:
     # dd.read_csv over the header-less CSV blocks, describe() of every column.
@@ -96,7 +87,6 @@ rule lahman_build:
         "benchmarks/lahman_build.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=700,
         runtime=10,
@@ -118,7 +108,6 @@ rule lahman_tables:
         "logs/lahman_tables.log",
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
@@ -142,7 +131,6 @@ rule lahman_master_head:
         "logs/lahman_master_head.log",
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
@@ -166,7 +154,6 @@ rule lahman_birth_country:
         "logs/lahman_birth_country.log",
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
@@ -188,7 +175,6 @@ rule lahman_parquet:
         table=r"[A-Za-z0-9_]+",
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=600,
         runtime=5,
@@ -210,7 +196,6 @@ rule lahman_expressions:
         "logs/lahman_expressions.log",
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=400,
         runtime=5,
@@ -249,3 +234,21 @@ rule lahman_backends:
         scheduler=DASK_SCHEDULER,
     script:
         "../scripts/lahman_backends.py"
+
+
+# The topic's final outputs for `rule all`, and its evidence benchmark for `bench`.
+if CSV_BLOCKS:
+    ALL_TARGETS.extend(rules.csv_describe.output)
+    EVIDENCE["tables_bench"] = rules.bench_tables.output[0]
+if not config["lahman"]["sqlite"]:
+    ALL_TARGETS.extend(rules.lahman_build.output)
+ALL_TARGETS.extend(
+    [
+        *rules.lahman_tables.output,
+        *rules.lahman_master_head.output,
+        *rules.lahman_birth_country.output,
+        LAHMAN_IBIS["master_parquet"],
+        *rules.lahman_expressions.output,
+        *rules.lahman_backends.output,
+    ]
+)

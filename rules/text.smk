@@ -20,21 +20,6 @@ TEXT_PARAMS = dict(
     files_per_task=TEXT["files_per_task"],
 )
 
-ALL_TARGETS.extend(
-    [
-        "results/text/top10.csv",
-        "results/text/frequencies.parquet",
-        "results/text/top5_clean.csv",
-        "results/text/sample5.csv",
-        "results/text/delayed_top5.csv",
-        "results/text/graph.png",
-        "results/text/graph.svg",
-    ]
-    + (["results/bench/text_schedulers.csv"] if TEXT["bench_schedulers"] else [])
-)
-if TEXT["bench"]:
-    EVIDENCE["text_bench"] = "results/bench/text.csv"
-
 
 rule wiki_synthetic:
     # A deterministic corpus in WikiExtractor's layout: file i depends on (seed, i) only.
@@ -68,7 +53,6 @@ rule wiki_fetch:
         "logs/wiki_fetch.log",
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=120,
@@ -142,7 +126,6 @@ rule text_sample:
         "logs/text_sample.log",
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=10,
@@ -169,7 +152,6 @@ rule text_delayed:
         "benchmarks/text_delayed.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=mem_by_attempt(1500),
         runtime=30,
@@ -181,7 +163,7 @@ rule text_delayed:
 
 
 rule text_graph:
-    # The cleaning chain's task graph, drawn with networkx + matplotlib (no graphviz).
+    # The cleaning chain's task graph, a column per partition (graphviz or networkx).
     input:
         WIKI_FILES[: TEXT["graph_files"]],
     output:
@@ -195,7 +177,6 @@ rule text_graph:
         "logs/text_graph.log",
     conda:
         "../envs/sda.yaml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=10,
@@ -257,3 +238,18 @@ rule bench_text:
         repeats=TEXT["bench_repeats"],
     script:
         "../scripts/bench_text.py"
+
+
+# The topic's final outputs for `rule all`, and its evidence benchmark for `bench`.
+ALL_TARGETS.extend(
+    [
+        *rules.text_counts.output,
+        *rules.text_sample.output,
+        *rules.text_delayed.output,
+        *rules.text_graph.output,
+    ]
+)
+if TEXT["bench_schedulers"]:
+    ALL_TARGETS.extend(rules.bench_text_schedulers.output)
+if TEXT["bench"]:
+    EVIDENCE["text_bench"] = rules.bench_text.output[0]

@@ -54,3 +54,39 @@ def test_every_rule_names_the_conda_env_and_a_log():
             if "script:" in rule or "shell:" in rule:
                 assert "conda:" in rule, f"{smk.name}: rule {name} has no conda env"
                 assert "log:" in rule, f"{smk.name}: rule {name} has no log"
+
+
+def schema_keys(schema: dict, prefix: str = "") -> dict[str, dict]:
+    """Every leaf key of the config schema (``blocks.n``, ...) with its schema."""
+    keys = {}
+    for name, sub in schema.get("properties", {}).items():
+        if sub.get("type") == "object":
+            keys |= schema_keys(sub, f"{prefix}{name}.")
+        else:
+            keys[f"{prefix}{name}"] = sub
+    return keys
+
+
+def test_config_readme_describes_every_key_with_its_default():
+    """config/README.md has one row per schema key (none missing, none stale), each with a
+    meaning, and the default it shows is the value in config/config.yaml."""
+    schema = yaml.safe_load((REPO / "config" / "schema" / "config.schema.yaml").read_text())
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    rows = re.findall(
+        r"^\| `([a-z0-9_]+\.[a-z0-9_]+)` \| (.+?) \| (.+?) \|$",
+        (REPO / "config" / "README.md").read_text(),
+        flags=re.M,
+    )
+    described = [key for key, _, _ in rows]
+    assert sorted(described) == sorted(schema_keys(schema)), "config/README.md vs the schema"
+    assert len(set(described)) == len(described), "a key described twice"
+    for key, default, meaning in rows:
+        assert len(meaning.split()) >= 3, key
+        section, name = key.split(".")
+        value = config[section][name]
+        if isinstance(value, bool):
+            assert default == str(value).lower(), key
+        elif isinstance(value, (int, float)):
+            assert default == str(value), key
+        elif default.startswith("`"):
+            assert default.strip("`") in (value, '""' if value == "" else value), key

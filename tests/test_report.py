@@ -18,7 +18,10 @@ import pytest
 
 from conftest import DEFAULT_REPORT, run_snakemake
 from sda.io import InputError, read_json, read_table
-from sda.report import Page, lahman_ibis_parts, rule_of_benchmark, section_run, section_text
+from sda.report.data import rule_of_benchmark
+from sda.report.numbers import column_unit, human, significant
+from sda.report.page import Page
+from sda.report.sections import lahman_ibis, section_run, section_text
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
 
@@ -123,23 +126,113 @@ def _read_source(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False)
 
 
-def _same(shown: str, value) -> bool:
-    """A shown cell equals the source value (numbers to the 6 significant digits shown)."""
-    try:
-        x = float(shown)
-    except ValueError:
+# How the page shows numbers, written out again here: 3 significant digits, thousands
+# separators, seconds in s/ms/µs/ns, sizes in B/KiB/MiB/GiB, ratios with a ×.
+SCALES = {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "ns": 1e-9, "B": 1.0, "KiB": 2.0**10}
+SCALES |= {"MiB": 2.0**20, "GiB": 2.0**30, "×": 1.0}
+SHOWN = re.compile(r"^(-?[0-9,]*\.?[0-9]+(?:e[-+][0-9]+)?)(?: ?(s|ms|µs|ns|B|KiB|MiB|GiB)|(×))?$")
+
+
+def _unit(source: pd.DataFrame, i: int, col: str) -> str | None:
+    """The unit a source value is in: the row's ``unit`` beside a ``value``, else the column's
+    name (seconds, ``*_s``; ``*mib``; ``*bytes*``; ``ratio*``)."""
+    if col == "value" and "unit" in source.columns:
+        return source["unit"].iloc[i] or None
+    name = col.lower()
+    if name in ("s", "seconds") or name.endswith("_s"):
+        return "s"
+    if name.endswith("mib"):
+        return "MiB"
+    if "bytes" in name:
+        return "B"
+    return "x" if name.startswith("ratio") else None
+
+
+def _same(shown: str, value, unit: str | None = None) -> bool:
+    """A shown cell is its source value as the page formats it: integers exactly (separators
+    from 10,000), other numbers rounded to the 3 significant digits shown, in their unit."""
+    if isinstance(value, (bool, np.bool_)):
         return shown == str(value)
     if isinstance(value, str):
         try:
-            value = float(value)
+            value = float(value) if value else math.nan
         except ValueError:
-            return False
-    if isinstance(value, (bool, np.bool_)):
-        return False
+            return shown == value
     y = float(value)
     if math.isnan(y):
-        return math.isnan(x)
-    return math.isclose(x, y, rel_tol=5e-6, abs_tol=1e-300)
+        return shown == ""
+    if unit is not None and unit not in ("s", "B", "MiB", "x"):  # a label: "5 files"
+        if not shown.endswith(f" {unit}"):
+            return False
+        shown, unit = shown[: -len(unit) - 1], None
+    match = SHOWN.match(shown)
+    if not match:
+        return False
+    digits, scale = match.group(1), match.group(2) or match.group(3)
+    if (unit is None) != (scale is None) or (scale == "×") != (unit == "x"):
+        return False
+    if unit is None and y.is_integer() and abs(y) < 1e15:  # an integer: exactly
+        n = int(y)
+        return digits == (f"{n:,}" if abs(n) >= 10_000 else str(n))
+    whole = digits.split("e")[0].split(".")[0].lstrip("-")
+    if whole and whole != f"{int(whole.replace(',', '')):,}":
+        return False  # thousands separators missing or in the wrong places
+    mantissa = digits.replace(",", "").split("e")[0].lstrip("-")
+    if "." in mantissa:
+        significant_digits = mantissa.replace(".", "").lstrip("0")
+    else:
+        significant_digits = mantissa.strip("0")
+    if len(significant_digits) > 3:
+        return False  # more than 3 significant digits shown
+    factor = SCALES[scale or "×"]
+    x = float(digits.replace(",", "")) * factor
+    if unit == "MiB":
+        y *= 2.0**20
+    if y == 0:
+        return x == 0
+    # the value rounded to 3 significant digits in the unit shown: within half a unit of
+    # the third digit
+    half = 0.5 * 10.0 ** (math.floor(math.log10(abs(y / factor))) - 2) * factor
+    return abs(x - y) <= half * 1.000001 + abs(y) * 1e-12
+
+
+def test_numbers_are_shown_to_three_significant_digits_with_units():
+    cases = [
+        ((0.00186076, None), "0.00186"),
+        ((0.114638, None), "0.115"),
+        ((1234.5, None), "1,230"),
+        ((17395, None), "17,395"),
+        ((1981, None), "1981"),
+        ((90.0, None), "90"),
+        ((2.0, "s"), "2.00 s"),
+        ((0.9996, "s"), "1.00 s"),
+        ((0.00186, "s"), "1.86 ms"),
+        ((24576, "B"), "24.0 KiB"),
+        ((0.02636, "MiB"), "27.0 KiB"),
+        ((3 * 2**30, "B"), "3.00 GiB"),
+        ((39.713, "x"), "39.7×"),
+        ((1.234e-13, None), "1.23e-13"),
+        ((float("nan"), "s"), ""),
+        (("the", None), "the"),
+        ((True, None), "True"),
+        ((5, "files"), "5 files"),
+        ((0.00183105, "MiB"), "1.87 KiB"),  # 1,919.99 B: rounded once
+    ]
+    for (value, unit), text in cases:
+        assert human(value, unit) == text, (value, unit)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            assert _same(text, value, unit), (value, unit, text)
+    assert significant(999.6) == "1,000"
+    assert not _same("1.24 ms", 0.00123, "s")  # rounded the wrong way
+    assert not _same("1.235 ms", 0.001235, "s")  # four significant digits
+    assert not _same("1.23", 0.00123, "s")  # no unit
+    assert not _same("17395", 17395)  # no separator
+    assert [column_unit(c) for c in ("seconds", "write_s", "peak_mib", "bytes_on_disk")] == [
+        "s",
+        "s",
+        "MiB",
+        "B",
+    ]
 
 
 def test_report_html_parses_and_is_self_contained(report):
@@ -165,7 +258,8 @@ def test_every_number_shown_equals_its_source(report, workflow_run):
         for i, row in enumerate(table["rows"]):
             for col, shown in row:
                 value = source[col].iloc[i]
-                assert _same(shown, value), (table["source"], i, col, shown, value)
+                unit = _unit(source, i, col)
+                assert _same(shown, value, unit), (table["source"], i, col, shown, value)
 
 
 def test_evidence_sections_only_after_bench(workflow_run):
@@ -214,8 +308,12 @@ def test_report_shows_the_lahman_expressions_their_sql_and_the_backends(report, 
         sql = ibis.to_sql(builder(master), dialect="sqlite")
         shown = section.split(f'<pre data-expr="{query}"><code>', 1)[1].split("</code>", 1)[0]
         assert html.unescape(shown).startswith(f"def {builder.__name__}(master")
-        assert f'<pre data-sql="sqlite"><code>{html.escape(str(sql))}</code></pre>' in section
-        assert html.escape(lesson) in section
+        shown_sql = re.findall(r'<pre data-sql="sqlite"><code>(.*?)</code></pre>', section, re.S)
+        assert str(sql) in [html.unescape(code) for code in shown_sql]
+        shown_lesson = re.findall(
+            r"<p>Blaze \(the lesson\):</p><pre><code>(.*?)</code>", section, re.S
+        )
+        assert lesson in [html.unescape(code) for code in shown_lesson]
     backends = [t for t in parser.tables if t["source"] == "results/lahman/backends.csv"]
     assert len(backends) == 1
     assert backends[0]["header"] == ["query", "backend", "rows", "seconds", "identical"]
@@ -301,7 +399,7 @@ def test_a_corrupt_json_result_fails_the_report_naming_it(tmp_path):
     listing = {"ibis": "10", "table": "Master", "queries": [{"query": "q", "lesson": "l"}]}
     expressions.write_text(json.dumps(listing))
     with pytest.raises(InputError, match=re.escape(f"{expressions}: queries must be objects")):
-        lahman_ibis_parts(page, {"lahman_expressions": expressions})
+        lahman_ibis(page, {"lahman_expressions": expressions})
 
 
 def test_a_corrupt_rule_benchmark_fails_the_report_naming_it(tmp_path):

@@ -1,0 +1,168 @@
+"""The report's inputs, one reader per result file: each checks the columns its section uses
+and raises :class:`sda.io.InputError` naming the file when it is missing or corrupt."""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from sda.io import InputError, read_json, read_table
+
+PACKAGES = (
+    "snakemake",
+    "numpy",
+    "h5py",
+    "zarr",
+    "dask",
+    "distributed",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "networkx",
+    "jinja2",
+)
+STORES_BENCH_TIMES = ("write_s", "read_mean_warm_s", "read_mean_cold_s", "peak_mib")
+STORES_BENCH_SHOWN = (
+    "source",
+    "write_s",
+    "read_mean_warm_s",
+    "read_mean_cold_s",
+    "bytes_on_disk",
+    "peak_mib",
+    "ratio_warm_vs_numpy_memmap",
+    "ratio_warm_vs_numpy_same_store",
+    "target",
+)
+QUERY_FIELDS = ("query", "lesson", "source", "sql")
+
+
+# --- blocks -------------------------------------------------------------------------------
+
+
+def read_block_io(path: Path) -> pd.DataFrame:
+    return read_table(path, ["what", "format"], ["value"])
+
+
+def read_generate(path: Path) -> pd.DataFrame:
+    return read_table(path, ["what", "value"])
+
+
+# --- stores -------------------------------------------------------------------------------
+
+
+def read_store_reads(path: Path) -> pd.DataFrame:
+    return read_table(path, ["source", "store"], ["seconds", "bytes_on_disk"])
+
+
+def read_stores_bench(path: Path) -> pd.DataFrame:
+    return read_table(path, ["source"], list(STORES_BENCH_TIMES))
+
+
+def read_block_means(path: Path) -> pd.DataFrame:
+    """Per-block means: a ``block`` label, then one column of numbers per source."""
+    return read_table(path, ["block"], numeric=True)
+
+
+# --- text ---------------------------------------------------------------------------------
+
+
+def read_word_counts(path: Path) -> pd.DataFrame:
+    return read_table(path, ["word"], ["n"], keep_default_na=False)
+
+
+def read_sample(path: Path) -> pd.DataFrame:
+    return read_table(path, ["i", "word"], keep_default_na=False)
+
+
+def read_text_schedulers(path: Path) -> pd.DataFrame:
+    cols = ["pipeline", "scheduler", "identical"]
+    return read_table(path, cols, ["seconds"], keep_default_na=False)
+
+
+def read_text_bench(path: Path) -> pd.DataFrame:
+    return read_table(path, ["method"], ["seconds"], keep_default_na=False)
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+def read_csv_describe(path: Path) -> pd.DataFrame:
+    return read_table(path, ["stat"])
+
+
+def read_plain(path: Path) -> pd.DataFrame:
+    """A result table shown as it is (describe's timing, the CSV engines' benchmark); an
+    empty cell is not a number (NaN, shown empty)."""
+    return read_table(path)
+
+
+def read_lahman_tables(path: Path) -> list[str]:
+    try:
+        return Path(path).read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing input file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a text file ({exc})") from None
+
+
+def read_birth_country(path: Path) -> pd.DataFrame:
+    return read_table(path, ["birthCountry"], ["players"], keep_default_na=False)
+
+
+def read_master_head(path: Path) -> pd.DataFrame:
+    return read_table(path, ["playerID"], keep_default_na=False)
+
+
+def read_expressions(path: Path) -> dict:
+    """expressions.json: the ibis version, the table, and per query the lesson's code, our
+    source and the SQL per dialect."""
+    listing = read_json(path, ["ibis", "table", "queries"])
+    check_queries(path, listing["queries"])
+    return listing
+
+
+def check_queries(path: Path, queries) -> None:
+    """The ``queries`` of expressions.json: objects with the fields the report shows."""
+    for q in queries if isinstance(queries, list) else [None]:
+        if not isinstance(q, dict) or any(f not in q for f in QUERY_FIELDS):
+            raise InputError(f"{path}: queries must be objects with {', '.join(QUERY_FIELDS)}")
+        if not isinstance(q["sql"], dict):
+            raise InputError(f"{path}: the sql of query {q['query']!r} is not an object")
+
+
+def read_lahman_backends(path: Path) -> pd.DataFrame:
+    return read_table(path, ["query", "backend"], keep_default_na=False)
+
+
+# --- run facts ----------------------------------------------------------------------------
+
+
+def rule_of_benchmark(path: Path, benchmarks: Path) -> str:
+    """benchmarks/<rule>.tsv or benchmarks/<rule>/<wildcards>.tsv -> <rule>."""
+    return Path(path).relative_to(benchmarks).with_suffix("").parts[0]
+
+
+def read_rule_times(benchmarks: Path) -> pd.DataFrame:
+    """Wall time per rule (jobs, seconds summed) from Snakemake's ``benchmark:`` files,
+    slowest first."""
+    rows = []
+    for path in sorted(Path(benchmarks).rglob("*.tsv")):
+        frame = read_table(path, numeric=["s"], sep="\t")
+        rows.append({"rule": rule_of_benchmark(path, benchmarks), "seconds": frame["s"].sum()})
+    per_job = pd.DataFrame(rows, columns=["rule", "seconds"])
+    per_rule = per_job.groupby("rule", as_index=False).agg(
+        jobs=("rule", "count"), seconds=("seconds", "sum")
+    )
+    return per_rule.sort_values(["seconds", "rule"], ascending=[False, True], ignore_index=True)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    return versions

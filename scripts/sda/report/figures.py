@@ -1,0 +1,162 @@
+"""The report's figures, drawn with matplotlib from the frames of :mod:`sda.report.data`.
+
+Each function returns a figure; :meth:`sda.report.page.Page.figure` saves and embeds it.
+Numbers written on bars are formatted as in the tables (:func:`sda.report.numbers.human`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sda.report.numbers import human  # noqa: E402
+
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+
+
+def bars(ax, labels, values, color=COLORS[0], horizontal=False, annotate=True, unit=None):
+    pos = list(range(len(labels)))
+    if horizontal:
+        ax.barh(pos, values, color=color)
+        ax.set_yticks(pos, labels)
+        ax.invert_yaxis()
+    else:
+        ax.bar(pos, values, color=color)
+        ax.set_xticks(pos, labels)
+    if annotate:
+        for i, v in zip(pos, values, strict=True):
+            text = human(v, unit)
+            if horizontal:
+                ax.annotate(text, (v, i), xytext=(3, 0), textcoords="offset points", va="center")
+            else:
+                ax.annotate(text, (i, v), xytext=(0, 3), textcoords="offset points", ha="center")
+
+
+def slanted(ax, degrees: int = 35) -> None:
+    plt.setp(ax.get_xticklabels(), rotation=degrees, ha="right", rotation_mode="anchor")
+
+
+def grouped_bars(ax, frame: pd.DataFrame, label_col: str, value_cols: Sequence[str]):
+    width = 0.8 / max(1, len(value_cols))
+    x = range(len(frame))
+    for k, col in enumerate(value_cols):
+        ax.bar([i + k * width for i in x], frame[col], width, label=col, color=COLORS[k % 7])
+    ax.set_xticks([i + width * (len(value_cols) - 1) / 2 for i in x], frame[label_col])
+    slanted(ax)
+    ax.legend()
+
+
+BLOCK_PANELS = (
+    ("save_seconds_per_block", "save time per block"),
+    ("load_peak_tracemalloc", "peak memory of one load"),
+    ("file_bytes_per_block", "file size per block"),
+)
+
+
+def block_io(rows: pd.DataFrame):
+    """npy vs CSV: one panel per measurement, bars labelled in the row's unit."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
+    for ax, (what, title) in zip(axes, BLOCK_PANELS, strict=True):
+        sub = rows[rows["what"] == what]
+        if len(sub):
+            unit = sub["unit"].iloc[0] if "unit" in sub.columns else None
+            colors = [COLORS[0], COLORS[1]][: len(sub)]
+            bars(ax, list(sub["format"]), list(sub["value"]), color=colors, unit=unit)
+            title = f"{title} ({unit})" if unit else title
+        ax.set_title(title)
+        ax.margins(y=0.15)
+    return fig
+
+
+def store_reads(reads: pd.DataFrame):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    bars(axes[0], list(reads["source"]), list(reads["seconds"]), annotate=False)
+    slanted(axes[0], 50)
+    axes[0].set_title("one read + per-block means (s)")
+    stores = reads.drop_duplicates("store")
+    bars(axes[1], list(stores["store"]), list(stores["bytes_on_disk"] / 2**20), annotate=False)
+    slanted(axes[1])
+    axes[1].set_title("size on disk (MiB)")
+    return fig
+
+
+def stores_bench(bench: pd.DataFrame):
+    writes = bench[bench["write_s"].notna()]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    grouped_bars(axes[0], writes, "source", ["write_s", "read_mean_warm_s", "read_mean_cold_s"])
+    axes[0].set_yscale("log")
+    axes[0].set_title("seconds (log scale): write, read+mean warm / cold")
+    bars(axes[1], list(bench["source"]), list(bench["peak_mib"]), COLORS[2], annotate=False)
+    slanted(axes[1], 50)
+    axes[1].set_title("peak memory of read+mean (MiB)")
+    return fig
+
+
+def block_means(frame: pd.DataFrame):
+    values = frame.drop(columns=["block"])
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    for k, col in enumerate(values.columns):
+        ax.plot(range(len(frame)), values[col], "o-"[k % 2], ms=3, label=col, alpha=0.7)
+    ax.set_xlabel("block")
+    ax.set_ylabel("mean")
+    ax.legend(ncol=1, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title(f"per-block means from {len(values.columns)} sources")
+    return fig
+
+
+def top_words(top10: pd.DataFrame, clean: pd.DataFrame):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    bars(axes[0], list(top10["word"]), list(top10["n"]), horizontal=True)
+    axes[0].set_title("top 10 tokens, raw str.split()")
+    bars(axes[1], list(clean["word"]), list(clean["n"]), COLORS[1], horizontal=True)
+    axes[1].set_title("top words after removing punctuation, lower-case")
+    for ax in axes:
+        ax.margins(x=0.15)
+    return fig
+
+
+def text_schedulers(sched: pd.DataFrame):
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    labels = [f"{r.pipeline}\n{r.scheduler}" for r in sched.itertuples()]
+    colors = [COLORS[0] if r.pipeline == "lesson" else COLORS[1] for r in sched.itertuples()]
+    ax.bar(range(len(sched)), sched["seconds"], color=colors)
+    ax.set_xticks(range(len(sched)), labels, fontsize=7)
+    for i, r in enumerate(sched.itertuples()):
+        mark = "\u2713 same" if r.identical == "yes" else "\u2717 differs"
+        ax.annotate(
+            mark, (i, r.seconds), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=7
+        )
+    ax.set_ylabel("seconds")
+    ax.set_title("top-10 with every scheduler (blue: the lesson's chain, orange: ours)")
+    return fig
+
+
+def text_bench(bench: pd.DataFrame):
+    fig, ax = plt.subplots(figsize=(7, 3))
+    bars(ax, list(bench["method"]), list(bench["seconds"]), COLORS[2], horizontal=True, unit="s")
+    ax.margins(x=0.2)
+    ax.set_xlabel("seconds (median)")
+    ax.set_title("word count: this workflow vs the lesson's code")
+    return fig
+
+
+def birth_country(top: pd.DataFrame):
+    fig, ax = plt.subplots(figsize=(8, 5))
+    bars(ax, list(top["birthCountry"]), list(top["players"]), COLORS[4], horizontal=True)
+    ax.set_xscale("log")
+    ax.set_xlabel("players (log scale)")
+    ax.set_title("players per birth country, top 15")
+    return fig
+
+
+def rule_times(per_rule: pd.DataFrame):
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(per_rule) + 1))
+    bars(ax, list(per_rule["rule"]), list(per_rule["seconds"]), horizontal=True, unit="s")
+    ax.margins(x=0.15)
+    ax.set_xlabel("wall time summed over the rule's jobs (s, from benchmarks/)")
+    return fig
