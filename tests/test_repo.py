@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import yaml
@@ -73,7 +74,7 @@ def test_config_readme_describes_every_key_with_its_default():
     schema = yaml.safe_load((REPO / "config" / "schema" / "config.schema.yaml").read_text())
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     rows = re.findall(
-        r"^\| `([a-z0-9_]+\.[a-z0-9_]+)` \| (.+?) \| (.+?) \|$",
+        r"^\| `([a-z0-9_]+(?:\.[a-z0-9_]+)+)` \| (.+?) \| (.+?) \|$",
         (REPO / "config" / "README.md").read_text(),
         flags=re.M,
     )
@@ -82,9 +83,14 @@ def test_config_readme_describes_every_key_with_its_default():
     assert len(set(described)) == len(described), "a key described twice"
     for key, default, meaning in rows:
         assert len(meaning.split()) >= 3, key
-        section, name = key.split(".")
-        value = config[section][name]
-        if isinstance(value, bool):
+        value = config
+        for part in key.split("."):
+            value = value[part]
+        if value is None:
+            assert default == "null", key
+        elif isinstance(value, list):
+            assert default.strip("`") == json.dumps(value), key
+        elif isinstance(value, bool):
             assert default == str(value).lower(), key
         elif isinstance(value, (int, float)):
             assert default == str(value), key
