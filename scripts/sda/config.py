@@ -93,6 +93,7 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
     if error is not None:
         raise ConfigError(schema_error_message(error))
     check_config(config)
+    from sda.scaling import check_scaling_config
     from sda.stores import check_stores_config
     from sda.tables import check_tables_config
     from sda.text import check_text_config
@@ -100,6 +101,7 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
     check_stores_config(config)
     check_text_config(config)
     check_tables_config(config)
+    check_scaling_config(config)
 
 
 def _require(condition: bool, key: str, message: str) -> None:
