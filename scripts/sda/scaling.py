@@ -162,8 +162,8 @@ def step_wordcount(files: list[str], errors: str, cores: int, files_per_task: in
     with dask_scheduler("threads", workers=cores):
         nparts = partitions_for(len(files), 0, cores)
         result = word_counts(files, errors, 10, nparts, files_per_task)
-    return {"words": int(result.clean.counts.sum()), "distinct": len(result.clean.counts),
-            "top": list(result.raw_top[0]) if result.raw_top else None}  # fmt: skip
+    top = list(result.raw_top[0]) if result.raw_top else None
+    return {"words": int(result.clean.counts.sum()), "top": top}
 
 
 STEPS = {
@@ -242,6 +242,15 @@ class Context:
     dd_write: float = math.nan
     dd_read: float = math.nan
     rows: list = dataclasses.field(default_factory=list)
+
+    def measure_dd(self, nbytes: int) -> None:
+        """``dd``'s speeds now, for the rows that follow (the disk's speed drifts on a shared
+        machine, so it is measured again before each size); two rows of its own."""
+        nbytes = max(1, nbytes // MB) * MB
+        w, r, cached = dd_speeds(self.scratch, nbytes)
+        self.dd_write, self.dd_read = w, r
+        self.add("dd_write", "write", nbytes, 1, {"wall_s": nbytes / w / GB})
+        self.add("dd_read", "cold", nbytes, 1, {"wall_s": nbytes / r / GB}, cached)
 
     def add(self, step: str, cache: str, size: int, cores: int, out: dict, cached=None, **extra):
         """Append the row of one measured step."""
@@ -333,13 +342,10 @@ def run_scaling(
     cores = resolve_cores(scaling["cores"], threads)
     with scratch_dir(scratch_of(scaling)) as scratch:
         ctx = Context(scratch=scratch, ram=ram_bytes())
-        w, r, cached = dd_speeds(scratch, scaling["dd_mb"] * MB)
-        ctx.dd_write, ctx.dd_read = w, r
-        dd_bytes = max(1, scaling["dd_mb"]) * MB
-        ctx.add("dd_write", "write", dd_bytes, 1, {"wall_s": dd_bytes / w / GB})
-        ctx.add("dd_read", "cold", dd_bytes, 1, {"wall_s": dd_bytes / r / GB}, cached)
         for n in sorted(scaling["blocks"]):
+            ctx.measure_dd(scaling["dd_mb"] * MB)
             measure_blocks(ctx, n, spec, cores)
+        ctx.measure_dd(scaling["dd_mb"] * MB)
         for k in sorted(scaling["corpus_copies"]):
             measure_corpus(ctx, corpus, k, cores, errors, files_per_task)
     return ctx.rows
