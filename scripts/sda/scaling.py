@@ -273,7 +273,7 @@ class Context:
             "evicted": "" if cache != "cold" else cached is not None and cached < EVICTED_BELOW,
             "dd_write_gb_per_s": f"{self.dd_write:.4g}",
             "dd_read_gb_per_s": f"{self.dd_read:.4g}",
-            "fraction_of_dd": f"{gbs / dd:.3g}" if dd and not math.isnan(dd) else "",
+            "fraction_of_dd": f"{gbs / dd:.4g}" if dd and not math.isnan(dd) else "",
             "result": json.dumps(out.get("result", {}), sort_keys=True),
         }
         if cache == "cold" and not row["evicted"]:
