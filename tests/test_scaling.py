@@ -7,6 +7,7 @@ import copy
 import ctypes
 import dataclasses
 import io
+import json
 import mmap
 import os
 import string
@@ -27,7 +28,9 @@ from sda.scaling import (
     copy_corpus,
     disk_needed,
     resolve_cores,
+    run_scaling,
     run_step,
+    scratch_of,
     write_csv,
 )
 from sda.scaling_report import plot, report_section, targets
@@ -145,15 +148,15 @@ def scaling(**changes):
 
 def test_disk_check_names_the_key(tmp_path):
     spec = BlockSpec(rows=1000, cols=1000, seed=1)
-    s = scaling(blocks=[10, 1_000_000], scratch=str(tmp_path / "scratch"))
+    s = scaling(blocks=[10, 1_000_000], scratch=str(tmp_path))
     assert disk_needed(s, spec, 10**6) == 1_000_000 * spec.npy_bytes + s["margin_mb"] * 10**6
     with pytest.raises(DiskFullError) as err:
         check_disk(s, spec, 10**6)
     message = str(err.value)
     assert message.startswith("scaling.blocks: the largest size, 1000000 blocks")
-    assert "(scaling.scratch)" in message and str(tmp_path / "scratch") in message
-    assert not (tmp_path / "scratch").exists()
-    small = scaling(blocks=[1, 2], dd_mb=1, margin_mb=1, scratch=str(tmp_path / "scratch"))
+    assert f"{tmp_path}/sda-scaling-scratch (scaling.scratch)" in message
+    assert not (tmp_path / "sda-scaling-scratch").exists()
+    small = scaling(blocks=[1, 2], dd_mb=1, margin_mb=1, scratch=str(tmp_path))
     assert check_disk(small, spec, 10**6) == 2 * spec.npy_bytes + 10**6  # two blocks, + 1 MB
 
 
@@ -184,7 +187,6 @@ def test_resolve_cores():
         ({"margin_mb": -1}, "scaling.margin_mb"),
         ({"extra": 1}, "scaling.extra"),
         ({"scratch": "README.md"}, "scaling.scratch"),
-        ({"scratch": "results"}, "scaling.scratch"),
     ],
 )
 def test_bad_scaling_config_names_the_key(changes, key, monkeypatch):
@@ -248,3 +250,21 @@ def test_plot_and_report_section(tmp_path):
     assert section["fields"] == FIELDS
     assert [x["target"] for x in section["targets"]] == [x["target"] for x in targets(ROWS)]
     assert not list(tmp_path.glob(".*"))  # no temporary file left
+
+
+def test_scratch_is_a_directory_of_its_own(tmp_path):
+    assert scratch_of({"scratch": ""}) == "results/scaling/scratch"
+    assert scratch_of({"scratch": str(tmp_path)}) == str(tmp_path / "sda-scaling-scratch")
+    (tmp_path / "keep.txt").write_text("user data")
+    (tmp_path / "wiki_00").write_text("one two two")
+    s = scaling(
+        blocks=[1], cores=[1], corpus_copies=[1], dd_mb=1, margin_mb=0, scratch=str(tmp_path)
+    )
+    rows = run_scaling(s, SPEC, [str(tmp_path / "wiki_00")], threads=1)
+    assert [(r["step"], r["cache"]) for r in rows] == [
+        ("dd_write", "write"), ("dd_read", "cold"), ("generate", "write"),
+        ("summary", "cold"), ("summary", "warm"), ("means", "cold"), ("means", "warm"),
+        ("dd_write", "write"), ("dd_read", "cold"), ("wordcount", "cold"), ("wordcount", "warm"),
+    ]  # fmt: skip
+    assert json.loads(rows[-1]["result"]) == {"words": 3, "top": ["two", 2]}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "wiki_00"]

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 MB = 10**6
 GB = 10**9
 DEFAULT_SCRATCH = "results/scaling/scratch"
+SCRATCH_NAME = "sda-scaling-scratch"  # made and removed inside scaling.scratch
 EVICTED_BELOW = 0.01  # a cold read with more of its files still cached is flagged
 RSS_TARGET = 2**30
 PER_GB_TARGET = 2.0
@@ -86,7 +87,10 @@ def resolve_cores(values: Sequence[int | str], threads: int) -> list[int]:
 
 
 def scratch_of(scaling: Mapping) -> str:
-    return scaling.get("scratch") or DEFAULT_SCRATCH
+    """The directory the run makes and removes: ``results/scaling/scratch``, or a directory of
+    its own inside ``scaling.scratch`` (never that directory itself, which may hold other data)."""
+    where = scaling.get("scratch")
+    return str(Path(where) / SCRATCH_NAME) if where else DEFAULT_SCRATCH
 
 
 def disk_needed(scaling: Mapping, spec: BlockSpec, corpus_bytes: int) -> int:
