@@ -199,14 +199,17 @@ def child_main(argument: str) -> None:
     print(json.dumps({"wall_s": wall, "peak_rss_bytes": vm_hwm(), "result": result}))
 
 
-_CHILD = "import sys; sys.path.insert(0, {scripts!r}); from sda.scaling import child_main; child_main(sys.argv[1])"
+_CHILD = "import sys; sys.path.insert(0, {scripts!r}); from sda.scaling import child_main; child_main(sys.stdin.read())"
 
 
 def run_step(step: str, **kwargs) -> dict:
-    """Run ``step`` in a fresh Python process; its stderr goes to the log."""
+    """Run ``step`` in a fresh Python process; its stderr goes to the log. The request goes
+    through stdin: thousands of file names exceed the size limit of one argument."""
     code = _CHILD.format(scripts=str(Path(__file__).resolve().parents[1]))
     request = json.dumps({"step": step, "kwargs": kwargs})
-    proc = subprocess.run([sys.executable, "-c", code, request], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], input=request, capture_output=True, text=True
+    )
     if proc.stderr.strip():
         log.debug("%s: stderr of the step: %s", step, proc.stderr.strip()[-2000:])
     if proc.returncode:
