@@ -268,3 +268,17 @@ def test_scratch_is_a_directory_of_its_own(tmp_path):
     ]  # fmt: skip
     assert json.loads(rows[-1]["result"]) == {"words": 3, "top": ["two", 2]}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "wiki_00"]
+
+
+def test_a_step_takes_thousands_of_files(tmp_path):
+    """4000 block paths are more than one command-line argument may hold (128 KiB)."""
+    block = tmp_path / f"{block_name(0)}.npy"
+    np.save(block, make_block(0, SPEC))
+    names = [tmp_path / f"{'long_directory_name_' * 4}{i:06d}.npy" for i in range(2000)]
+    for name in names:
+        name.symlink_to(block)
+    files = [str(n) for n in names]
+    assert len(json.dumps(files)) > 2**17
+    out = run_step("means", files=files, shape=[SPEC.rows, SPEC.cols], cores=1)["result"]
+    assert out["n"] == 2000
+    assert out["mean_of_means"] == pytest.approx(make_block(0, SPEC).mean(), rel=1e-12)
