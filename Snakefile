@@ -13,6 +13,7 @@ include: "rules/blocks.smk"
 include: "rules/stores.smk"
 include: "rules/text.smk"
 include: "rules/tables.smk"
+include: "rules/scaling.smk"
 include: "rules/report.smk"
 
 

@@ -17,6 +17,7 @@ if __name__ == "__main__":
         cores=sm.params.cores,
         root=Path.cwd(),
         evidence=list(sm.params.evidence),
+        scaling=tuple(Path(p) for p in sm.params.scaling),
     )
     log.info(
         "wrote %s: %d sections, %d figures", sm.output.html, len(page.sections), len(page.figures)

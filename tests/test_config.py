@@ -96,8 +96,16 @@ ACCEPTED = {
     "text.bench_schedulers": BOOLEAN,
     "text.scheduler_files": [0],
     "lahman.sqlite": [""],  # empty: build the database
+    "scaling.blocks": [[1]],
+    "scaling.cores": [[1]],
+    "scaling.corpus_copies": [[1]],
+    "scaling.margin_mb": [0],
+    "scaling.scratch": ["abc", "", "1"],  # where the run makes its own scratch directory
     # a whole section: empty takes every default (not stores: its n, 100, exceeds blocks.n)
-    **{section: [{}] for section in ("bench", "dask", "wiki", "text", "tables", "lahman")},
+    **{
+        section: [{}]
+        for section in ("bench", "dask", "wiki", "text", "tables", "lahman", "scaling")
+    },
 }
 
 

@@ -20,7 +20,7 @@ from conftest import DEFAULT_REPORT, run_snakemake
 from sda.io import InputError, read_json, read_table
 from sda.report.data import rule_of_benchmark
 from sda.report.numbers import column_unit, human, significant
-from sda.report.page import Page
+from sda.report.page import Page, write_report
 from sda.report.sections import lahman_ibis, section_run, section_text
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
@@ -139,6 +139,8 @@ def _unit(source: pd.DataFrame, i: int, col: str) -> str | None:
     if col == "value" and "unit" in source.columns:
         return source["unit"].iloc[i] or None
     name = col.lower()
+    if name.endswith("gb_per_s"):
+        return "GB/s"
     if name in ("s", "seconds") or name.endswith("_s"):
         return "s"
     if name.endswith("mib"):
@@ -465,3 +467,43 @@ def test_report_renders_in_a_headless_browser(report, tmp_path):
     # Not blank: many distinct colours (text, bars), and a good share of non-white pixels.
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
     assert (pixels.mean(axis=2) < 0.9).mean() > 0.02
+
+
+SCALING_CSV = """\
+step,cache,size_bytes,blocks,copies,cores,wall_s,peak_rss_bytes,gb_per_s,exceeds_ram,ram_bytes,free_disk_bytes,cached_before,evicted,dd_write_gb_per_s,dd_read_gb_per_s,fraction_of_dd,result
+dd_read,cold,2000000000,,,1,17.99,,0.1112,False,25276514304,80459440128,0.0000,True,0.6151,0.1112,1,{}
+generate,write,1000000000,125,,2,5.125,131072000,0.1951,False,25276514304,78000000000,,,0.6151,0.1112,0.3172,{}
+generate,write,32000000000,4000,,2,270.5,138412032,0.1183,True,25276514304,46000000000,,,0.6151,0.1112,0.1923,{}
+summary,cold,1000000000,125,,2,9.87,179306496,0.1013,False,25276514304,78000000000,0.0000,True,0.6151,0.1112,0.911,{}
+summary,cold,32000000000,4000,,2,800.1,389021696,0.03999,True,25276514304,46000000000,0.0000,True,0.6151,0.1112,0.3596,{}
+"""
+
+
+def test_scaling_section_shows_the_run_when_it_exists(tmp_path):
+    """The scaling section appears only once the scaling run has made its CSV and plot, with
+    every number equal to the CSV's and the targets computed from it."""
+    from sda.report.sections import section_scaling
+    from sda.scaling_report import plot, read_csv
+
+    csv, png = tmp_path / "scaling.csv", tmp_path / "scaling.png"
+    page = _page(tmp_path)
+    section_scaling(page, csv, png)
+    assert page.sections == []  # no run yet: no section
+    csv.write_text(SCALING_CSV)
+    plot(read_csv(csv), png)
+    section_scaling(page, csv, png)
+    out = tmp_path / "report.html"
+    write_report(out, page)
+    _, text, parser = parse_report(out)
+    assert parser.errors == []
+    assert [s.anchor for s in page.sections] == ["scaling"]
+    assert 'data-figure="scaling"' in text
+    (table,) = parser.tables
+    source = _read_source(csv)
+    assert len(table["rows"]) == len(source) == 5
+    for i, row in enumerate(table["rows"]):
+        for col, shown in row:
+            assert _same(shown, source[col].iloc[i], _unit(source, i, col)), (i, col, shown)
+    # generate: 5.125 s for 1 GB, 270.5 s for 32 GB -> s/GB x1.65: met; summary x2.53: not met
+    assert "5.12 -&gt; 8.45 s/GB (x1.65)" in text and "9.87 -&gt; 25 s/GB (x2.53)" in text
+    assert text.count("<td>met</td>") >= 2 and "<td>not met</td>" in text

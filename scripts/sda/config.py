@@ -94,6 +94,7 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
         raise ConfigError(schema_error_message(error))
     check_config(config)
     from sda.cluster import check_slurm_config
+    from sda.scaling import check_scaling_config
     from sda.stores import check_stores_config
     from sda.tables import check_tables_config
     from sda.text import check_text_config
@@ -101,6 +102,7 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
     check_stores_config(config)
     check_text_config(config)
     check_tables_config(config)
+    check_scaling_config(config)
     try:
         check_slurm_config(config)
     except ValueError as exc:

@@ -136,6 +136,13 @@ def read_lahman_backends(path: Path) -> pd.DataFrame:
     return read_table(path, ["query", "backend"], keep_default_na=False)
 
 
+# --- scaling ------------------------------------------------------------------------------
+
+
+def read_scaling(path: Path) -> pd.DataFrame:
+    return read_table(path, ["step", "cache", "cores"], ["size_bytes", "wall_s"])
+
+
 # --- run facts ----------------------------------------------------------------------------
 
 

@@ -87,9 +87,12 @@ def human(value, unit: str | None = None) -> str:
 
 
 def column_unit(name: str) -> str | None:
-    """The unit of a result column, from its name: seconds (``seconds``, ``*_s``), MiB
+    """The unit of a result column, from its name: a rate (``*gb_per_s``), seconds
+    (``seconds``, ``*_s``), MiB
     (``*mib``), bytes (``*bytes*``), ratios (``ratio*``); None for plain numbers."""
     n = str(name).lower()
+    if n.endswith("gb_per_s"):
+        return "GB/s"
     if n in ("s", "seconds") or n.endswith(("_s", "_seconds")):
         return "s"
     if n.endswith("mib"):

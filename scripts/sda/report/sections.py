@@ -208,6 +208,54 @@ def section_run(page: Page, config: dict, benchmarks: Path, cores: int | None, s
     )
 
 
+SCALING_SHOWN = [
+    "step",
+    "cache",
+    "blocks",
+    "copies",
+    "cores",
+    "size_bytes",
+    "wall_s",
+    "peak_rss_bytes",
+    "gb_per_s",
+    "fraction_of_dd",
+    "exceeds_ram",
+    "evicted",
+]
+
+
+def section_scaling(page: Page, csv: Path | None, png: Path | None) -> None:
+    """The scaling run (``snakemake --cores N scaling``), when it has been made: its rows, the
+    targets and the plot; no section otherwise (it is never part of the default run)."""
+    from sda.scaling_report import report_section
+
+    if csv is None or png is None or not Path(csv).exists():
+        return
+    found = report_section(csv, png)
+    frame = data.read_scaling(csv)
+    page.section(
+        "scaling",
+        "Scaling: cost against size, across the RAM line",
+        plot=page.file_image(png, "scaling", "time and peak memory against size")
+        if found["png"]
+        else None,
+        targets=[
+            (
+                t["target"],
+                t["measured"],
+                {True: "met", False: "not met", None: "reported"}[t["met"]],
+            )
+            for t in found["targets"]
+        ],
+        steps=page.table(
+            frame,
+            csv,
+            "Every step at every size",
+            columns=[c for c in SCALING_SHOWN if c in frame.columns],
+        ),
+    )
+
+
 def missing_evidence(evidence: Sequence[str], inputs: dict[str, Path]) -> list[str]:
     """The titles of the evidence benchmarks of this config the report has no input for."""
     return [EVIDENCE_TITLES.get(name, name) for name in evidence if name not in inputs]
@@ -225,11 +273,13 @@ def build_report(
     cores: int | None,
     root: Path,
     evidence: Sequence[str] = (),
+    scaling: tuple[Path, Path] | None = None,
 ) -> Page:
     """Build the page from the rule's named inputs and write it (and its figures).
 
     ``evidence`` names the evidence benchmarks of this config; those not among the inputs are
-    named in one line at the top (their sections are left out, never shown stale)."""
+    named in one line at the top (their sections are left out, never shown stale). ``scaling``
+    is the (CSV, PNG) of the scaling run, shown if it has been made."""
     started = now_iso()
     figdir.mkdir(parents=True, exist_ok=True)
     page = Page(root=root, figdir=figdir)
@@ -238,6 +288,7 @@ def build_report(
     section_stores(page, inputs)
     section_text(page, inputs)
     section_tables(page, inputs)
+    section_scaling(page, *(scaling or (None, None)))
     section_run(page, config, root / "benchmarks", cores, started)
     write_report(out, page)
     return page

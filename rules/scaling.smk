@@ -1,0 +1,29 @@
+# Cost against size, across the RAM line: `snakemake --cores N scaling` (not in the default
+# run: it writes and reads tens of GB). See docs/scaling.md.
+import dataclasses
+
+
+rule scaling:
+    input:
+        corpus=rules.text_counts.input,
+    output:
+        csv="results/scaling/scaling.csv",
+        png="results/scaling/scaling.png",
+    log:
+        "logs/scaling.log",
+    benchmark:
+        "benchmarks/scaling.tsv"
+    conda:
+        "../envs/sda.yaml"
+    threads: ALL_THREADS
+    resources:
+        # each step runs in a process of its own; the target is below 1 GiB each
+        mem_mb=2000,
+        runtime=480,
+    params:
+        scaling=config["scaling"],
+        spec=dataclasses.asdict(BLOCK_SPEC),
+        errors=WIKI["encoding_errors"],
+        files_per_task=TEXT["files_per_task"],
+    script:
+        "../scripts/scaling.py"

@@ -1,0 +1,27 @@
+"""Rule scaling: the block pipeline and the word count at several sizes (docs/scaling.md)."""
+
+if __name__ == "__main__":
+    import signal
+    import sys
+
+    from sda.blocks import BlockSpec
+    from sda.logs import setup_logging
+    from sda.scaling import run_scaling, write_csv
+    from sda.scaling_report import plot
+
+    sm = snakemake  # noqa: F821
+    log = setup_logging(sm.log[0])
+    # A terminated job still removes its scratch directory (the context managers' cleanup).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    p = sm.params
+    rows = run_scaling(
+        p.scaling,
+        BlockSpec(**p.spec),
+        list(sm.input.corpus),
+        sm.threads,
+        p.errors,
+        p.files_per_task,
+    )
+    plot(rows, sm.output.png)
+    write_csv(sm.output.csv, rows)
+    log.info("%d rows in %s", len(rows), sm.output.csv)

@@ -1,0 +1,136 @@
+"""Integration: `snakemake scaling` on the test config, checked against numpy and Counter; not in
+the default run; too little disk fails before any work, naming the key."""
+
+from __future__ import annotations
+
+import json
+import string
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_workflow_main import job_counts
+
+from conftest import copy_workflow, run_snakemake
+from sda.blocks import BlockSpec, make_block
+from sda.scaling import FIELDS, read_csv
+
+PUNCT = str.maketrans("", "", string.punctuation)
+
+
+def test_scaling_is_not_in_the_default_run(workflow_copy):
+    default = job_counts(run_snakemake(workflow_copy, "-n", configfile="config/config.yaml"))
+    assert "scaling" not in default and default["report_html"] == 1
+    asked = job_counts(
+        run_snakemake(workflow_copy, "-n", "scaling", configfile="config/config.yaml")
+    )
+    assert asked["scaling"] == 1
+
+
+def meminfo_total() -> int:
+    with open("/proc/meminfo") as fh:
+        return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("MemTotal"))
+
+
+@pytest.fixture(scope="module")
+def scaling_run(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("scaling"))
+    run_snakemake(workdir, "scaling")
+    return workdir
+
+
+@pytest.mark.slow
+def test_scaling_rows_against_numpy_and_counter(scaling_run, test_config):
+    rows = read_csv(scaling_run / "results/scaling/scaling.csv")
+    assert list(rows[0]) == FIELDS
+    spec = BlockSpec.from_config(test_config["blocks"])
+    sizes = test_config["scaling"]["blocks"]  # [2, 4], cores [1, all] = [1, 2]
+    keys = [(r["step"], r["cache"], r["blocks"] or r["copies"], r["cores"]) for r in rows]
+    per_size = lambda n: [("dd_write", "write", "", "1"), ("dd_read", "cold", "", "1"),  # noqa: E731
+                          ("generate", "write", n, "2"),
+                          ("summary", "cold", n, "1"), ("summary", "cold", n, "2"),
+                          ("summary", "warm", n, "2"),
+                          ("means", "cold", n, "1"), ("means", "cold", n, "2"),
+                          ("means", "warm", n, "2")]  # fmt: skip
+    words = [("wordcount", c, str(k), cores) for k in test_config["scaling"]["corpus_copies"]
+             for c, cores in (("cold", "1"), ("cold", "2"), ("warm", "2"))]  # fmt: skip
+    expected = [*per_size("2"), *per_size("4"), ("dd_write", "write", "", "1"),
+                ("dd_read", "cold", "", "1"), *words]  # fmt: skip
+    assert keys == expected
+
+    ram = meminfo_total()
+    for r in rows:
+        size, wall = int(r["size_bytes"]), float(r["wall_s"])
+        assert float(r["gb_per_s"]) == pytest.approx(size / wall / 1e9, rel=1e-3)
+        assert r["exceeds_ram"] == str(size > ram) and int(r["ram_bytes"]) == ram
+        assert int(r["free_disk_bytes"]) > 0
+        if r["step"] not in ("dd_write", "dd_read"):
+            assert int(r["peak_rss_bytes"]) > 50 * 2**20  # a Python with numpy and dask
+        if r["cache"] == "cold":
+            assert r["evicted"] == "True" and float(r["cached_before"]) < 0.01
+        if r["cache"] == "warm":
+            assert float(r["cached_before"]) > 0.99
+        dd = float(r["dd_write_gb_per_s" if r["cache"] == "write" else "dd_read_gb_per_s"])
+        assert float(r["fraction_of_dd"]) == pytest.approx(float(r["gb_per_s"]) / dd, rel=5e-3)
+
+    for n in sizes:
+        ref = np.stack([make_block(i, spec) for i in range(n)])
+        assert all(int(r["size_bytes"]) == ref.nbytes for r in rows if r["blocks"] == str(n))
+        gen = next(r for r in rows if r["step"] == "generate" and r["blocks"] == str(n))
+        assert json.loads(gen["result"])["bytes_on_disk"] == n * spec.npy_bytes
+        for r in rows:
+            if r["blocks"] == str(n) and r["step"] == "summary":
+                s = json.loads(r["result"])
+                assert s["count"] == ref.size
+                assert s["mean"] == pytest.approx(ref.mean(), rel=1e-12)
+                assert s["std"] == pytest.approx(ref.std(), rel=1e-12)
+                assert (s["min"], s["max"]) == (ref.min(), ref.max())
+            if r["blocks"] == str(n) and r["step"] == "means":
+                m = json.loads(r["result"])
+                assert m["first"] == pytest.approx(ref[0].mean(), rel=1e-12)
+                assert m["last"] == pytest.approx(ref[-1].mean(), rel=1e-12)
+
+    corpus = sorted((scaling_run / "resources/wiki/synthetic").glob("*/wiki_*"))
+    assert len(corpus) == test_config["wiki"]["files"]
+    raw, cleaned = Counter(), Counter()
+    for f in corpus:
+        text = f.read_bytes().decode("utf-8", errors="replace")
+        raw.update(text.split())
+        cleaned.update(text.translate(PUNCT).lower().split())
+    top = min(raw.items(), key=lambda wn: (-wn[1], wn[0]))
+    corpus_bytes = sum(f.stat().st_size for f in corpus)
+    for r in rows:
+        if r["step"] == "wordcount":
+            k = int(r["copies"])
+            w = json.loads(r["result"])
+            assert int(r["size_bytes"]) == k * corpus_bytes
+            assert w["words"] == k * sum(cleaned.values())
+            assert w["top"] == [top[0], k * top[1]]
+
+
+@pytest.mark.slow
+def test_scaling_leaves_no_scratch_and_a_plot(scaling_run):
+    out = scaling_run / "results/scaling"
+    assert sorted(p.name for p in out.iterdir()) == ["scaling.csv", "scaling.png"]
+    import matplotlib.image
+
+    height, width, _ = matplotlib.image.imread(out / "scaling.png").shape
+    assert width > 1.8 * height  # the two panels
+
+
+@pytest.mark.slow
+def test_too_little_disk_fails_before_any_work_naming_the_key(workflow_copy):
+    (workflow_copy / "big.yaml").write_text("scaling:\n  margin_mb: 1000000\n")
+    proc = run_snakemake(
+        workflow_copy, "scaling", configfile=["config/test.yaml", "big.yaml"], check=False
+    )
+    assert proc.returncode != 0
+    log = (workflow_copy / "logs/scaling.log").read_text()
+    assert "scaling.blocks: the largest size, 4 blocks of 30 x 8 float64" in log
+    assert "(scaling.scratch)" in log and "short" in log
+    assert not (workflow_copy / "results/scaling").exists() or not any(
+        (workflow_copy / "results/scaling").iterdir()
+    )
+    assert "generate" not in log.split("scaling.blocks:", 1)[0]  # nothing ran before
+    assert Path(workflow_copy / "results/scaling/scratch").exists() is False
