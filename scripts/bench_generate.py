@@ -4,7 +4,8 @@ multiprocessing script writing the same blocks."""
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.bench import GENERATE_FIELDS, generate_rows, write_rows
+    from sda.bench.generate import GENERATE_FIELDS, generate_rows
+    from sda.bench.harness import write_rows
     from sda.logs import setup_logging
 
     sm = snakemake  # noqa: F821

@@ -3,10 +3,11 @@
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.bench import write_rows
+    from sda.bench.harness import write_rows
+    from sda.bench.stores import BENCH_FIELDS, bench_rows
     from sda.daskutil import dask_scheduler
     from sda.logs import setup_logging
-    from sda.stores import BENCH_FIELDS, Stores, bench_rows
+    from sda.stores.paths import Stores
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

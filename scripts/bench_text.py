@@ -3,9 +3,10 @@
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.bench import write_rows
+    from sda.bench.harness import write_rows
+    from sda.bench.text import BENCH_FIELDS, bench_rows
     from sda.logs import setup_logging
-    from sda.text import BENCH_FIELDS, bench_rows, partitions_for
+    from sda.text.count import partitions_for
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

@@ -7,7 +7,7 @@ engine comparison with repeats is the evidence benchmark ``bench_tables``).
 if __name__ == "__main__":
     import time
 
-    from sda.bench import write_rows
+    from sda.bench.harness import write_rows
     from sda.daskutil import dask_scheduler
     from sda.logs import setup_logging
     from sda.tables import describe_blocks, write_describe

@@ -2,7 +2,7 @@
 
 if __name__ == "__main__":
     from sda.logs import setup_logging
-    from sda.text import cleaning_graph, draw_graph
+    from sda.text.graph import cleaning_graph, draw_graph
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

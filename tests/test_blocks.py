@@ -135,7 +135,7 @@ def test_batches_cover_the_block_names():
 
 
 def test_load_peak_is_measured_in_the_child_even_under_a_big_parent(tmp_path):
-    from sda.bench import load_peak_bytes
+    from sda.bench.block_io import load_peak_bytes
 
     path = tmp_path / "x000000.npy"
     np.save(path, np.ones((500, 1000)))  # 4 MB
@@ -153,7 +153,7 @@ def test_bare_snakefile_has_the_workflows_job_shape(tmp_path):
     import subprocess
     import sys
 
-    from sda.bench import bare_snakefile
+    from sda.bench.generate import bare_snakefile
 
     (tmp_path / "Snakefile").write_text(bare_snakefile(20, 10))
     proc = subprocess.run(

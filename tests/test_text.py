@@ -16,24 +16,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
+from sda.bench.text import bench_rows  # noqa: E402
 from sda.config import ConfigError  # noqa: E402
 from sda.io import InputError  # noqa: E402
-from sda.text import (  # noqa: E402
-    PUNCT_RE,
-    bench_rows,
-    canonical_graph,
-    check_text_config,
-    cleaning_graph,
-    delayed_top_k,
-    draw_graph,
-    lesson_counts,
-    list_files,
-    python_counts,
-    sample,
-    top_k,
-    word_counts,
-    write_frequencies,
-)
+from sda.text.count import word_counts  # noqa: E402
+from sda.text.delayed import delayed_top_k  # noqa: E402
+from sda.text.graph import canonical_graph, cleaning_graph, draw_graph  # noqa: E402
+from sda.text.lesson import lesson_counts, python_counts, sample  # noqa: E402
+from sda.text.parquet import write_frequencies  # noqa: E402
+from sda.text.words import PUNCT_RE, check_text_config, list_files, top_k  # noqa: E402
 from sda.wiki import (  # noqa: E402
     ZIPF_S,
     draw,
@@ -88,7 +79,7 @@ def test_tie_order_is_count_then_word():
 
 
 def test_cleaning_commutes_with_splitting_for_every_code_point():
-    """The facts that make vocabulary-only cleaning exact (see sda.text's docstring)."""
+    """The facts that make vocabulary-only cleaning exact (see sda.text.count's docstring)."""
     spaces = [chr(i) for i in range(0x110000) if chr(i).isspace()]
     for i in range(0x110000):
         c = chr(i)

@@ -93,9 +93,9 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
     if error is not None:
         raise ConfigError(schema_error_message(error))
     check_config(config)
-    from sda.stores import check_stores_config
+    from sda.stores.paths import check_stores_config
     from sda.tables import check_tables_config
-    from sda.text import check_text_config
+    from sda.text.words import check_text_config
 
     check_stores_config(config)
     check_text_config(config)
