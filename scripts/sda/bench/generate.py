@@ -9,11 +9,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import yaml
 
+from sda.bench.harness import round_order, row, timed, timed_call
 from sda.blocks import BlockSpec, batch_pattern, batch_regex, block_name
 from sda.config import batch_size
 from sda.io import scratch_dir
@@ -35,11 +35,12 @@ def _run_snakemake(
         sys.executable, "-m", "snakemake", target, "-s", str(Path(snakefile).resolve()),
         "--directory", str(workdir.resolve()), "--cores", str(cores), "--quiet", "all", *extra,
     ]  # fmt: skip
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc, seconds = timed_call(
+        lambda: subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    )
     if proc.returncode:
         raise RuntimeError(f"nested snakemake run failed: {' '.join(cmd)}\n{proc.stderr}")
-    return time.perf_counter() - start
+    return seconds
 
 
 def _run_workflow(
@@ -76,9 +77,8 @@ def _run_baseline(outdir: Path, spec: BlockSpec, n: int, processes: int) -> floa
     p1, p2 = (spec.mean, spec.sd) if spec.distribution == "normal" else (spec.low, spec.high)
     outdir.mkdir(parents=True)
     args = [outdir, n, spec.rows, spec.cols, spec.seed, spec.distribution, p1, p2, processes]
-    start = time.perf_counter()
-    subprocess.run([sys.executable, str(BASELINE_GENERATE), *map(str, args)], check=True)
-    return time.perf_counter() - start
+    cmd = [sys.executable, str(BASELINE_GENERATE), *map(str, args)]
+    return timed(lambda: subprocess.run(cmd, check=True))[0]
 
 
 def default_run_bytes(config: dict) -> int:
@@ -133,24 +133,28 @@ def generate_rows(
         )
     med = {key: statistics.median(values) for key, values in times.items()}
     numbers = n * spec.rows * spec.cols
-    values = [  # (what, the runs it is the median of, value, numbers)
-        ("workflow_seconds", "workflow", med["workflow"], numbers),
-        ("baseline_multiprocessing_seconds", "baseline", med["baseline"], numbers),
-        ("ratio_workflow_over_baseline", "workflow", med["workflow"] / med["baseline"], numbers),
-        ("workflow_one_number_blocks_seconds", "one_number", med["one_number"], n),
-        ("snakemake_bare_seconds", "bare", med["bare"], 0),
-    ]
-    if default_run:
-        ratio = med["default_run"] / med["baseline"]
-        values += [
-            ("default_run_seconds", "default_run", med["default_run"], numbers),
-            ("ratio_default_run_over_baseline", "default_run", ratio, numbers),
-        ]
-    return [
-        dict(what=what, value=f"{v:.3f}", blocks=n, numbers=count, processes=cores,
-             repeats=len(times[key]), identical=identical)
-        for what, key, v, count in values
+    common = dict(threads=cores, baseline="multiprocessing")
+    rows = [
+        row("generate_blocks", "workflow", seconds=med["workflow"], repeats=len(times["workflow"]),
+            ratio=med["workflow"] / med["baseline"], identical=identical,
+            note=f"{n} blocks, {numbers} numbers", **common),
+        row("generate_blocks", "multiprocessing", seconds=med["baseline"],
+            repeats=len(times["baseline"]), ratio=1.0, identical=True,
+            note="scripts/baselines/generate_mp.py, one process per core", **common),
+        row("generate_blocks", "workflow_one_number_blocks", seconds=med["one_number"],
+            repeats=len(times["one_number"]), ratio=med["one_number"] / med["baseline"],
+            note=f"{n} blocks of one number: the workflow's fixed cost", **common),
+        row("generate_blocks", "snakemake_bare", seconds=med["bare"], repeats=len(times["bare"]),
+            ratio=med["bare"] / med["baseline"],
+            note="the same jobs and outputs, each only touched: Snakemake's own cost", **common),
     ]  # fmt: skip
+    if default_run:
+        rows.append(
+            row("default_run", "workflow", seconds=med["default_run"],
+                repeats=len(times["default_run"]), ratio=med["default_run"] / med["baseline"],
+                note="the whole default run from an empty directory", **common)
+        )  # fmt: skip
+    return rows
 
 
 def _generate_runs(
@@ -185,7 +189,7 @@ def _generate_runs(
     identical = True
     for r in range(repeats):
         # alternate which goes first, so neither always follows the other's deletions
-        first = ("baseline", "workflow") if r % 2 == 0 else ("workflow", "baseline")
+        first = round_order(("baseline", "workflow"), r)
         for key in first:
             times[key].append(runs[key](scratch / key))
             os.sync()
@@ -208,6 +212,3 @@ def _generate_runs(
         times["default_run"] = [whole]
         shutil.rmtree(scratch / "default")
     return times, identical
-
-
-GENERATE_FIELDS = ["what", "value", "blocks", "numbers", "processes", "repeats", "identical"]

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import logging
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from sda.bench.harness import timed_call
 from sda.io import InputError, atomic_write
 from sda.stores.arrays import dask_hdf5, dask_hdf5_chunked, dask_memmap, dask_npy, dask_zarr
 from sda.stores.paths import SOURCES, STORE_OF, Stores, allocated_bytes, iter_blocks
@@ -133,13 +133,18 @@ def _means_dask_hdf5(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
         return np.asarray(arr.compute(scheduler=handle_scheduler(scheduler)))
 
 
-def _means_dask_hdf5_chunked(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
-    """Zero-copy memmaps of the HDF5 chunks where they are stored raw, else through h5py."""
-    extents, why = hdf5_extents(s.hdf5_chunked, s.full_shape)
-    if extents is not None:
-        return block_mean_means(dask_extents(extents, s.shape, "hdf5-chunks"))
-    log.info("%s: read through h5py: %s", s.hdf5_chunked, why)
-    return _means_dask_hdf5_chunked_h5py(s, scheduler, verify)
+def _zero_copy_or(library: Callable, extents_of: Callable, path: str, label: str) -> Callable:
+    """A means source that maps the store's raw chunks (:mod:`sda.stores.zerocopy`) where it
+    can, else reads through ``library`` (another source), the one fallback."""
+
+    def means(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
+        extents, why = extents_of(getattr(s, path), s.full_shape)
+        if extents is not None:
+            return block_mean_means(dask_extents(extents, s.shape, label))
+        log.info("%s: read through %s: %s", getattr(s, path), library.__name__, why)
+        return library(s, scheduler, verify)
+
+    return means
 
 
 def _means_dask_hdf5_chunked_h5py(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
@@ -147,15 +152,6 @@ def _means_dask_hdf5_chunked_h5py(s: Stores, scheduler: str, verify: bool) -> np
         ds = hdf5_chunked_dataset(f, s.hdf5_chunked, s.full_shape)
         arr = dask_hdf5_chunked(ds).mean(axis=(1, 2))
         return np.asarray(arr.compute(scheduler=handle_scheduler(scheduler)))
-
-
-def _means_dask_zarr(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
-    """Zero-copy memmaps of the Zarr chunk files where they are stored raw, else from_zarr."""
-    extents, why = zarr_extents(s.zarr, s.full_shape)
-    if extents is not None:
-        return block_mean_means(dask_extents(extents, s.shape, "zarr-chunks"))
-    log.info("%s: read with da.from_zarr: %s", s.zarr, why)
-    return _means_dask_zarr_from_zarr(s, scheduler, verify)
 
 
 def _means_dask_zarr_from_zarr(s: Stores, scheduler: str, verify: bool) -> np.ndarray:
@@ -177,8 +173,11 @@ MEANS: dict[str, Callable[[Stores, str, bool], np.ndarray]] = {
     "dask_npy": _means_dask_npy,
     "dask_memmap": _means_dask_memmap,
     "dask_hdf5": _means_dask_hdf5,
-    "dask_hdf5_chunked": _means_dask_hdf5_chunked,
-    "dask_zarr": _means_dask_zarr,
+    # zero-copy memmaps of the HDF5 chunks / Zarr chunk files where stored raw, else the library
+    "dask_hdf5_chunked": _zero_copy_or(
+        _means_dask_hdf5_chunked_h5py, hdf5_extents, "hdf5_chunked", "hdf5-chunks"
+    ),
+    "dask_zarr": _zero_copy_or(_means_dask_zarr_from_zarr, zarr_extents, "zarr", "zarr-chunks"),
     "dask_hdf5_chunked_h5py": _means_dask_hdf5_chunked_h5py,
     "dask_zarr_from_zarr": _means_dask_zarr_from_zarr,
 }
@@ -194,10 +193,9 @@ def block_means(
     the lesson's ``%time``; the benchmark rule measures warm and cold with repeats)."""
     means = {}
     for source in SOURCES:
-        start = time.perf_counter()
-        means[source] = MEANS[source](stores, scheduler, True)
+        means[source], took = timed_call(lambda s=source: MEANS[s](stores, scheduler, True))
         if seconds is not None:
-            seconds[source] = time.perf_counter() - start
+            seconds[source] = took
         log.info("%s: per-block means of %d blocks", source, stores.n)
     ref = means["npy"]
     for source, values in means.items():

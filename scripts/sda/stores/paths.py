@@ -7,25 +7,18 @@ A *source* is one way of computing the per-block means: numpy over a store (``me
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from sda.config import ConfigError
 from sda.io import load_npy
 
 DTYPE = np.dtype("float64")
 
 
 CHUNKED_DATASET = "x"  # the 3-D dataset in random_chunked.hdf5
-
-
-HDF5_CHUNK_LIMIT = 2**32  # HDF5 chunks must be smaller than 4 GiB
-
-
-ZARR_SHARD_LIMIT = 2**30  # a Zarr shard is written in one piece, from memory
 
 
 NUMPY_SOURCES = ("npy", "npz", "npz_compressed", "memmap", "hdf5", "hdf5_chunked", "zarr")
@@ -44,30 +37,6 @@ SOURCES = NUMPY_SOURCES + DASK_SOURCES
 # read the same file, zero-copy where possible and through h5py respectively
 STORE_OF = {s: s.removeprefix("dask_").removesuffix("_h5py").removesuffix("_from_zarr")
             for s in SOURCES}  # fmt: skip
-
-
-def check_stores_config(config: Mapping) -> None:
-    """Cross-checks of the ``stores`` section; raise ``ConfigError`` naming the key."""
-    blocks, stores = config["blocks"], config["stores"]
-    if stores["n"] > blocks["n"]:
-        raise ConfigError(
-            f"invalid config key stores.n: {stores['n']} is larger than blocks.n={blocks['n']}"
-        )
-    nbytes = blocks["rows"] * blocks["cols"] * DTYPE.itemsize
-    if nbytes >= HDF5_CHUNK_LIMIT:
-        key = "blocks.cols" if blocks["cols"] > blocks["rows"] else "blocks.rows"  # the larger
-        raise ConfigError(
-            f"invalid config key {key}: a block of {blocks['rows']}x{blocks['cols']} "
-            f"float64 is {nbytes} bytes, above HDF5's 4 GiB chunk limit (random_chunked.hdf5)"
-        )
-    shard = shard_blocks(stores.get("zarr_shard_blocks", 0), stores["n"]) * nbytes
-    if shard > ZARR_SHARD_LIMIT:
-        raise ConfigError(
-            f"invalid config key stores.zarr_shard_blocks: a shard of "
-            f"{stores['zarr_shard_blocks']} blocks of {blocks['rows']}x{blocks['cols']} float64 "
-            f"is {shard} bytes, above {ZARR_SHARD_LIMIT} (1 GiB): the writer holds a whole "
-            f"shard in memory (random.zarr)"
-        )
 
 
 def shard_blocks(setting: int, n: int) -> int:

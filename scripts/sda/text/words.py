@@ -20,7 +20,6 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from sda.config import ConfigError
 from sda.io import InputError
 
 PUNCT_TABLE = {ord(c): None for c in string.punctuation}
@@ -31,22 +30,6 @@ PUNCT_RE = "[" + "".join("\\" + c for c in string.punctuation) + "]"
 
 
 ERROR_POLICIES = ("strict", "replace", "ignore")
-
-
-def check_text_config(config: Mapping) -> None:
-    """Cross-checks of the ``wiki`` and ``text`` sections; raise ConfigError naming the key."""
-    wiki = config["wiki"]
-    if wiki.get("encoding_errors", "replace") not in ERROR_POLICIES:
-        raise ConfigError(
-            f"invalid config key wiki.encoding_errors: {wiki['encoding_errors']!r} is not "
-            f"supported (words are written as UTF-8 CSV/Parquet): use one of {', '.join(ERROR_POLICIES)}"
-        )
-    if wiki.get("source") == "local":
-        pattern = wiki.get("glob", "")
-        if not pattern or not matching_files(pattern):
-            raise ConfigError(f"invalid config key wiki.glob: {pattern!r} matches no files")
-    if wiki.get("source") == "download" and not wiki.get("url"):
-        raise ConfigError("invalid config key wiki.url: is empty but wiki.source is download")
 
 
 def clean(text: str) -> str:
@@ -63,14 +46,6 @@ def top_k(counts: Mapping[str, int] | Iterable[tuple[str, int]], k: int) -> list
 def matching_files(pattern: str) -> list[str]:
     """Sorted regular files matching the glob ``pattern`` (directories are not corpus files)."""
     return sorted(p for p in glob.glob(pattern) if Path(p).is_file())
-
-
-def list_files(pattern: str) -> list[str]:
-    """Sorted files matching ``pattern``; an empty match fails naming the pattern."""
-    files = matching_files(pattern)
-    if not files:
-        raise InputError(f"{pattern}: the glob matches no files")
-    return files
 
 
 _LOCAL = threading.local()
