@@ -2,7 +2,7 @@
 # every store with numpy and dask.array, the whole-dataset summary, and their timings.
 import math
 
-from sda.stores import Stores, shard_blocks
+from sda.stores.paths import Stores, shard_blocks
 
 STORES = config["stores"]
 STORE_BLOCKS = NPY_BLOCKS[: STORES["n"]]

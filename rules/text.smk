@@ -1,6 +1,6 @@
 # Word frequencies over Wikipedia: the corpus, the lesson's bag and delayed word counts,
 # the task graph, and the benchmarks (see docs/text.md).
-from sda.text import matching_files
+from sda.text.words import matching_files
 from sda.wiki import file_names
 
 WIKI = config["wiki"]

@@ -2,8 +2,9 @@
 
 if __name__ == "__main__":
     from sda.daskutil import dask_scheduler
+    from sda.io import write_json
     from sda.logs import setup_logging
-    from sda.stores import array_summary, write_json
+    from sda.stores.summary import array_summary
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

@@ -3,7 +3,8 @@
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.bench import block_io_rows, write_rows
+    from sda.bench.block_io import block_io_rows
+    from sda.bench.harness import write_rows
     from sda.logs import setup_logging
 
     sm = snakemake  # noqa: F821
@@ -15,7 +16,6 @@ if __name__ == "__main__":
         spec=sm.params.spec,
         fmt=sm.params.fmt,
         repeats=sm.params.repeats,
-        cores=sm.threads,
         scratch=out.parent / f".{out.name}.scratch",
     )
     write_rows(out, rows)

@@ -4,7 +4,8 @@ multiprocessing script writing the same blocks."""
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.bench import GENERATE_FIELDS, generate_rows, write_rows
+    from sda.bench.generate import generate_rows
+    from sda.bench.harness import write_rows
     from sda.logs import setup_logging
 
     sm = snakemake  # noqa: F821
@@ -18,6 +19,6 @@ if __name__ == "__main__":
         scratch=out.parent / f".{out.name}.scratch",
         default_run=sm.params.default_run,
     )
-    write_rows(out, rows, GENERATE_FIELDS)
+    write_rows(out, rows)
     for row in rows:
         log.info("%s", row)

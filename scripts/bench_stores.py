@@ -3,10 +3,11 @@
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.bench import write_rows
+    from sda.bench.harness import write_rows
+    from sda.bench.stores import bench_rows
     from sda.daskutil import dask_scheduler
     from sda.logs import setup_logging
-    from sda.stores import BENCH_FIELDS, Stores, bench_rows
+    from sda.stores.paths import Stores
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
@@ -19,12 +20,12 @@ if __name__ == "__main__":
             scratch=out.parent / f".{out.name}.scratch",
             repeats=sm.params.repeats,
             write_repeats=sm.params.write_repeats,
-            cores=sm.threads,
+            threads=sm.threads,
             scheduler=scheduler,
             hdf5_compression=sm.params.hdf5_compression,
             zarr_compression=sm.params.zarr_compression,
             zarr_shard_blocks=sm.params.zarr_shard_blocks,
         )
-    write_rows(out, rows, BENCH_FIELDS)
+    write_rows(out, rows)
     for row in rows:
         log.info("%s", row)

@@ -1,10 +1,10 @@
 """Rule bench_tables: the CSV describe timed with pandas' C parser and with pyarrow."""
 
 if __name__ == "__main__":
-    from sda.bench import write_rows
+    from sda.bench.harness import write_rows
+    from sda.bench.tables import bench_rows
     from sda.daskutil import dask_scheduler
     from sda.logs import setup_logging
-    from sda.tables import BENCH_FIELDS, bench_rows
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
@@ -14,8 +14,8 @@ if __name__ == "__main__":
             ncols=sm.params.ncols,
             configured=sm.params.engine,
             repeats=sm.params.repeats,
-            cores=sm.threads,
+            threads=sm.threads,
         )
-    write_rows(sm.output[0], rows, BENCH_FIELDS)
+    write_rows(sm.output[0], rows)
     for row in rows:
         log.info("%s", row)

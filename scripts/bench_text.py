@@ -3,9 +3,10 @@
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.bench import write_rows
+    from sda.bench.harness import write_rows
+    from sda.bench.text import bench_rows
     from sda.logs import setup_logging
-    from sda.text import BENCH_FIELDS, bench_rows, partitions_for
+    from sda.text.count import partitions_for
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
@@ -22,6 +23,6 @@ if __name__ == "__main__":
         p.repeats,
         scratch=out.parent / f".{out.name}.scratch",
     )
-    write_rows(out, rows, BENCH_FIELDS)
+    write_rows(out, rows)
     for row in rows:
         log.info("%s", row)

@@ -1,9 +1,10 @@
 """Rule bench_text_schedulers: the same top-10 on sync, threads, processes, LocalCluster."""
 
 if __name__ == "__main__":
-    from sda.bench import write_rows
+    from sda.bench.harness import write_rows
+    from sda.bench.text import SCHEDULER_FIELDS, scheduler_rows
     from sda.logs import setup_logging
-    from sda.text import SCHEDULER_FIELDS, partitions_for, scheduler_rows
+    from sda.text.count import partitions_for
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

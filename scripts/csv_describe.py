@@ -5,9 +5,7 @@ engine comparison with repeats is the evidence benchmark ``bench_tables``).
 """
 
 if __name__ == "__main__":
-    import time
-
-    from sda.bench import write_rows
+    from sda.bench.harness import timed_call, write_rows
     from sda.daskutil import dask_scheduler
     from sda.logs import setup_logging
     from sda.tables import describe_blocks, write_describe
@@ -17,9 +15,7 @@ if __name__ == "__main__":
     files = list(sm.input)
     engine, ncols = sm.params.engine, sm.params.ncols
     with dask_scheduler(sm.params.scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb):
-        start = time.perf_counter()
-        table = describe_blocks(files, engine, ncols)
-        seconds = time.perf_counter() - start
+        table, seconds = timed_call(lambda: describe_blocks(files, engine, ncols))
     write_describe(table, sm.output.table)
     row = {"what": "describe", "engine": engine, "files": len(files), "columns": ncols}
     row |= {"seconds": f"{seconds:.4g}", "cores": sm.threads}

@@ -2,7 +2,7 @@
 
 if __name__ == "__main__":
     from sda.logs import setup_logging
-    from sda.stores import hdf5_listing, write_listing
+    from sda.stores.read import hdf5_listing, write_listing
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

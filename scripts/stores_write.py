@@ -2,7 +2,7 @@
 
 if __name__ == "__main__":
     from sda.logs import setup_logging
-    from sda.stores import write_hdf5, write_hdf5_chunked, write_memmap, write_npz, write_zarr
+    from sda.stores.write import write_hdf5, write_hdf5_chunked, write_memmap, write_npz, write_zarr
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

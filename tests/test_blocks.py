@@ -7,7 +7,6 @@ import pytest
 
 from sda.blocks import (
     BlockSpec,
-    batch_members,
     batch_pattern,
     batch_regex,
     block_index,
@@ -19,6 +18,13 @@ from sda.blocks import (
     write_csv,
 )
 from sda.io import InputError, atomic_write, load_npy, save_npy
+
+
+def batch_members(batch: str, size: int) -> list[str]:
+    """Block stems in a generation batch: batch ``0001`` of size 100 is ``x000100`` … ``x000199``."""
+    digits = len(str(size)) - 1
+    return [f"x{batch}{s:0{digits}d}" if digits else f"x{batch}" for s in range(size)]
+
 
 SPEC = BlockSpec(rows=50, cols=7, seed=3, distribution="normal", mean=100.0, sd=10.0)
 
@@ -135,15 +141,18 @@ def test_batches_cover_the_block_names():
 
 
 def test_load_peak_is_measured_in_the_child_even_under_a_big_parent(tmp_path):
-    from sda.bench import load_peak_bytes
+    from sda.bench.block_io import load_peak
+    from sda.bench.harness import high_water_mark
 
     path = tmp_path / "x000000.npy"
     np.save(path, np.ones((500, 1000)))  # 4 MB
     ballast = np.ones(50 * 2**20 // 8)  # the parent holds 50 MiB: must not hide the child's load
-    peak, rss, nbytes = load_peak_bytes(path, "npy")
+    m = load_peak(path, "npy", tmp_path)
+    nbytes = m.result
     assert nbytes == 4_000_000
-    assert nbytes <= peak < 2 * nbytes
-    assert rss >= nbytes // 2, "max-RSS increment must see the loaded array"
+    assert nbytes <= m.traced_bytes < 2 * nbytes
+    assert m.peak_increment >= nbytes // 2, "max-RSS increment must see the loaded array"
+    assert m.peak_bytes < high_water_mark()  # the child's own peak, not this process's
     del ballast
 
 
@@ -153,7 +162,7 @@ def test_bare_snakefile_has_the_workflows_job_shape(tmp_path):
     import subprocess
     import sys
 
-    from sda.bench import bare_snakefile
+    from sda.bench.generate import bare_snakefile
 
     (tmp_path / "Snakefile").write_text(bare_snakefile(20, 10))
     proc = subprocess.run(

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from conftest import REPO, copy_workflow, load_yaml
-from sda.cluster import REQUIRED, SlurmSettings, check_slurm_config, uses_slurm
-from sda.config import ConfigError, validate_config
+from sda.cluster import REQUIRED, SlurmSettings, uses_slurm
+from sda.config import ConfigError, check_dask, validate_config
 from sda.daskutil import check_spec, scheduler_param, scheduler_workers, spec_name
 from sda.resources import mem_by_attempt
 
@@ -47,7 +47,7 @@ def test_only_a_slurm_scheduler_is_checked():
     config = load_yaml(REPO / "config" / "test.yaml")
     config["dask"]["slurm"] = {}
     assert uses_slurm(config) == []
-    check_slurm_config(config, which=lambda c: None)  # nothing needed, nothing raised
+    check_dask(config, which=lambda c: None)  # nothing needed, nothing raised
     assert uses_slurm(slurm_config("text.scheduler")) == ["text.scheduler"]
 
 
@@ -57,10 +57,10 @@ def test_a_missing_setting_is_named(key, which):
     config = slurm_config(which)
     del config["dask"]["slurm"][key]
     with pytest.raises(ValueError, match=rf"^invalid config key dask\.slurm\.{key}: missing "):
-        check_slurm_config(config, which=everywhere)
+        check_dask(config, which=everywhere)
     config["dask"]["slurm"][key] = ""
     with pytest.raises(ValueError, match=rf"\({which} is slurm\)"):
-        check_slurm_config(config, which=everywhere)
+        check_dask(config, which=everywhere)
 
 
 @pytest.mark.parametrize(
@@ -73,12 +73,12 @@ def test_a_missing_setting_is_named(key, which):
 )
 def test_values_that_slurm_would_refuse_are_named(key, value, said):
     with pytest.raises(ValueError, match=rf"^invalid config key dask\.slurm\.{key}: .*{said}"):
-        check_slurm_config(slurm_config(**{key: value}), which=everywhere)
+        check_dask(slurm_config(**{key: value}), which=everywhere)
 
 
 @pytest.mark.parametrize("walltime", ["90", "01:30:00", "1-00:00:00", "30:00"])
 def test_slurm_times_pass(walltime):
-    check_slurm_config(slurm_config(walltime=walltime), which=everywhere)
+    check_dask(slurm_config(walltime=walltime), which=everywhere)
 
 
 @pytest.mark.parametrize("missing", ["sbatch", "squeue", "scancel"])
@@ -87,7 +87,7 @@ def test_no_slurm_commands_is_said_before_any_job(missing):
         return None if command == missing else everywhere(command)
 
     with pytest.raises(ValueError, match=rf"dask\.scheduler: slurm needs Slurm's `{missing}`"):
-        check_slurm_config(slurm_config(), which=which)
+        check_dask(slurm_config(), which=which)
 
 
 def test_the_schema_checks_types_and_validate_config_the_rest():

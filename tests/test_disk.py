@@ -14,7 +14,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-import sda.stores
+import sda.stores.write
 from conftest import small_filesystem
 from sda.blocks import write_csv
 from sda.disk import (
@@ -195,14 +195,17 @@ def _text(path):
 WRITERS = {  # name -> (write into the directory, given the blocks; the size is known)
     "npy": (lambda d, b: save_npy(d / "x.npy", np.zeros((512, 512))), True),
     "csv": (lambda d, b: write_csv(d / "x.csv", np.ones((300, 300)), "%.18e"), True),
-    "npz": (lambda d, b: sda.stores.write_npz(d / "xs.npz", b, (512, 512)), True),
+    "npz": (lambda d, b: sda.stores.write.write_npz(d / "xs.npz", b, (512, 512)), True),
     "memmap": (
-        lambda d, b: sda.stores.write_memmap(d / "r.dat", d / "r.dat.json", b, (512, 512)),
+        lambda d, b: sda.stores.write.write_memmap(d / "r.dat", d / "r.dat.json", b, (512, 512)),
         True,
     ),
-    "hdf5": (lambda d, b: sda.stores.write_hdf5(d / "r.hdf5", b, (512, 512)), True),
-    "hdf5_chunked": (lambda d, b: sda.stores.write_hdf5_chunked(d / "c.hdf5", b, (512, 512)), True),
-    "zarr": (lambda d, b: sda.stores.write_zarr(d / "r.zarr", b, (512, 512)), True),
+    "hdf5": (lambda d, b: sda.stores.write.write_hdf5(d / "r.hdf5", b, (512, 512)), True),
+    "hdf5_chunked": (
+        lambda d, b: sda.stores.write.write_hdf5_chunked(d / "c.hdf5", b, (512, 512)),
+        True,
+    ),
+    "zarr": (lambda d, b: sda.stores.write.write_zarr(d / "r.zarr", b, (512, 512)), True),
     "sqlite": (lambda d, b: _sqlite(d / "db.sqlite"), False),
     "parquet": (lambda d, b: _parquet(d / "f.parquet"), False),
     "text": (lambda d, b: _text(d / "t.txt"), False),
@@ -213,7 +216,9 @@ WRITERS = {  # name -> (write into the directory, given the blocks; the size is 
 def test_a_full_disk_fails_the_write_with_one_clear_message_and_leaves_nothing(
     writer, tiny_fs, big_blocks, monkeypatch
 ):
-    monkeypatch.setattr(sda.stores, "start_store", lambda path, nbytes: None)  # no early check
+    monkeypatch.setattr(
+        sda.stores.write, "start_store", lambda path, nbytes: None
+    )  # no early check
     write, size_known = WRITERS[writer]
     with pytest.raises(DiskFullError) as info:
         write(tiny_fs, big_blocks)
@@ -230,5 +235,7 @@ def test_stores_check_the_free_space_before_writing(tiny_fs, big_blocks):
     with pytest.raises(
         DiskFullError, match=r"not enough free space \(needs about 4\.2 MB, 1\.0 MB free"
     ):
-        sda.stores.write_memmap(tiny_fs / "r.dat", tiny_fs / "r.dat.json", big_blocks, (512, 512))
+        sda.stores.write.write_memmap(
+            tiny_fs / "r.dat", tiny_fs / "r.dat.json", big_blocks, (512, 512)
+        )
     assert list(tiny_fs.iterdir()) == []

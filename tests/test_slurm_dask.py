@@ -51,7 +51,7 @@ def since() -> str:
 
 
 def test_the_summary_computed_by_worker_jobs_equals_numpy(slurm, tmp_path, monkeypatch):
-    from sda.stores import array_summary
+    from sda.stores.summary import array_summary
 
     monkeypatch.chdir(tmp_path)  # workers open the rule's relative paths from its directory
     rng = np.random.default_rng(5)

@@ -12,39 +12,35 @@ import numpy as np
 import pytest
 import zarr
 
+from conftest import REPO, load_yaml
+from sda.bench.stores import traced_peak_mib
 from sda.blocks import BlockSpec, write_block
-from sda.config import ConfigError
-from sda.io import InputError
-from sda.stores import (
-    MEANS,
-    SOURCES,
-    Stores,
-    array_summary,
-    block_means,
-    check_stores_config,
-    create_memmap,
-    dask_memmap,
-    evict,
-    hdf5_extents,
-    hdf5_listing,
-    load_extent,
+from sda.config import ConfigError, check_config, check_stores
+from sda.io import InputError, write_json
+from sda.pagecache import evict
+from sda.stores.arrays import dask_memmap
+from sda.stores.means import MEANS, block_means, reader, write_block_means
+from sda.stores.paths import SOURCES, Stores
+from sda.stores.read import hdf5_listing, open_memmap
+from sda.stores.summary import array_summary
+from sda.stores.write import (
     memmap_meta,
-    open_memmap,
-    reader,
-    traced_peak_mib,
-    write_block_means,
     write_hdf5,
     write_hdf5_chunked,
     write_memmap,
     write_npz,
-    write_sidecar,
     write_store,
     write_zarr,
-    zarr_extents,
 )
+from sda.stores.zerocopy import hdf5_extents, load_extent, zarr_extents
 
 SPEC = BlockSpec(rows=12, cols=5, seed=9)
 N = 4
+
+
+def create_memmap(path, shape) -> np.memmap:
+    """A new raw float64 file of ``shape`` mapped for writing (a store written the lesson's way)."""
+    return np.memmap(path, dtype=np.float64, mode="w+", shape=tuple(shape), order="C")
 
 
 @pytest.fixture
@@ -144,10 +140,10 @@ def test_memmap_round_trip_and_sidecar(tmp_path, blocks):
 def test_memmap_sidecar_disagreeing_with_file_size(tmp_path, blocks):
     dat, side = tmp_path / "r.dat", tmp_path / "r.dat.json"
     write_memmap(dat, side, blocks, SPEC.shape)
-    write_sidecar(side, memmap_meta((N + 1, 12, 5)))
+    write_json(side, memmap_meta((N + 1, 12, 5)))
     with pytest.raises(InputError, match=r"r\.dat: 1920 bytes on disk, but .*r\.dat\.json says"):
         open_memmap(dat, side)
-    write_sidecar(side, memmap_meta((N, 12, 5)))
+    write_json(side, memmap_meta((N, 12, 5)))
     with pytest.raises(InputError, match=r"r\.dat\.json: shape \(4, 12, 5\) differs from expected"):
         open_memmap(dat, side, (N, 5, 12))
     side.write_text("{not json")
@@ -163,7 +159,7 @@ def test_memmap_beyond_2_gib(tmp_path):
     mm[-1, -1, -1] = 42.0
     mm.flush()
     del mm
-    write_sidecar(side, memmap_meta(shape))
+    write_json(side, memmap_meta(shape))
     assert dat.stat().st_size > 2**31
     big = open_memmap(dat, side, shape)
     assert big[-1, -1, -1] == 42.0 and big[0, 0, 0] == 0.0
@@ -268,7 +264,7 @@ def test_dask_memmap_stays_out_of_core(tmp_path):
     mm = create_memmap(dat, shape)
     mm[:] = np.arange(4.0)[:, None, None]
     mm.flush()
-    write_sidecar(side, memmap_meta(shape))
+    write_json(side, memmap_meta(shape))
     mm = open_memmap(dat, side, shape)
     x = dask_memmap(mm)
     assert x.chunks[1:] == ((500,), (500,))
@@ -322,21 +318,27 @@ def test_array_summary_matches_numpy(blocks):
 
 
 def test_evict_runs_on_store_files(stores):
-    assert evict(stores.files("zarr") + stores.files("memmap")) in (True, False)
+    files = stores.files("zarr") + stores.files("memmap")
+    before = [f.read_bytes() for f in files]
+    assert evict(files) is hasattr(os, "posix_fadvise")  # True on Linux: eviction ran
+    assert [f.read_bytes() for f in files] == before  # and left the data as it was
 
 
 def test_check_stores_config():
-    ok = {"blocks": {"n": 10, "rows": 3, "cols": 3}, "stores": {"n": 10}}
-    check_stores_config(ok)
+    ok = {"blocks": {"n": 10, "rows": 3, "cols": 3}, "stores": {"n": 10, "zarr_shard_blocks": 0}}
+    check_stores(ok)
     with pytest.raises(ConfigError, match="stores.n: 11 is larger than blocks.n=10"):
-        check_stores_config({**ok, "stores": {"n": 11}})
-    with pytest.raises(ConfigError, match="4 GiB chunk limit"):
-        check_stores_config({**ok, "blocks": {"n": 10, "rows": 2**16, "cols": 2**13}})
+        check_stores({**ok, "stores": {"n": 11, "zarr_shard_blocks": 0}})
+    # a block above HDF5's 4 GiB chunk limit is refused by the blocks' own 1 GiB limit
+    huge = load_yaml(REPO / "config" / "test.yaml")
+    huge["blocks"].update(rows=2**16, cols=2**13)
+    with pytest.raises(ConfigError, match=r"blocks.rows: .* 4294967296 bytes.* 4 GiB"):
+        check_config(huge)
     big = {"blocks": {"n": 200, "rows": 1000, "cols": 1000}, "stores": {"n": 200}}
-    check_stores_config({**big, "stores": {"n": 200, "zarr_shard_blocks": 134}})  # 1.07 GB
-    check_stores_config({**big, "stores": {"n": 100, "zarr_shard_blocks": 500}})  # 100 blocks
+    check_stores({**big, "stores": {"n": 200, "zarr_shard_blocks": 134}})  # 1.07 GB
+    check_stores({**big, "stores": {"n": 100, "zarr_shard_blocks": 500}})  # 100 blocks
     with pytest.raises(ConfigError, match="stores.zarr_shard_blocks: a shard of 135 blocks"):
-        check_stores_config({**big, "stores": {"n": 200, "zarr_shard_blocks": 135}})
+        check_stores({**big, "stores": {"n": 200, "zarr_shard_blocks": 135}})
 
 
 # ---------------------------------------------------------------------------- zero-copy readers
@@ -577,7 +579,7 @@ def test_zarr_gzip_chunks_do_not_depend_on_the_clock(monkeypatch):
 
     from numcodecs.gzip import GZip
 
-    from sda.stores import reproducible_gzip_codec
+    from sda.stores.write import reproducible_gzip_codec
 
     data = np.arange(1000.0)
     ours, plain = reproducible_gzip_codec(4)._gzip_codec, GZip(4)
@@ -589,3 +591,7 @@ def test_zarr_gzip_chunks_do_not_depend_on_the_clock(monkeypatch):
     assert plain_a != plain_b  # the library's own codec follows the clock
     assert a == b
     assert np.frombuffer(gzip.decompress(a)).tolist() == data.tolist()
+
+
+def test_every_source_has_a_means_function_in_order():
+    assert tuple(MEANS) == SOURCES

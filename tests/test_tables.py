@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 
 import dask
@@ -12,14 +13,16 @@ import pytest
 
 from conftest import REPO
 
+SCHEMA = REPO / "config" / "schema" / "config.schema.yaml"
+
 sys.path.insert(0, str(REPO / "scripts"))
 
-from sda.config import ConfigError  # noqa: E402
+from conftest import load_yaml  # noqa: E402
+from sda.config import ConfigError, check_lahman, validate_config  # noqa: E402
 from sda.io import InputError  # noqa: E402
 from sda.tables import (  # noqa: E402
     STATS,
     check_csv_block,
-    check_tables_config,
     describe_blocks,
     describe_frame,
     quantile_bounds,
@@ -148,9 +151,12 @@ def test_unparsable_block_names_the_file(tmp_path, engine):
 
 
 def test_config_checks(tmp_path):
-    check_tables_config({"tables": {"csv_engine": "c"}, "lahman": {"sqlite": ""}})
+    config = load_yaml(REPO / "config" / "test.yaml")
+    validate_config(copy.deepcopy(config), SCHEMA)
+    config["tables"]["csv_engine"] = "python"  # an enum of the schema
     with pytest.raises(ConfigError, match="tables.csv_engine"):
-        check_tables_config({"tables": {"csv_engine": "python"}, "lahman": {"sqlite": ""}})
+        validate_config(copy.deepcopy(config), SCHEMA)
     missing = tmp_path / "lahman2013.sqlite"
+    check_lahman({"lahman": {"sqlite": ""}})
     with pytest.raises(ConfigError, match=rf"lahman.sqlite: {missing} does not exist"):
-        check_tables_config({"tables": {"csv_engine": "c"}, "lahman": {"sqlite": str(missing)}})
+        check_lahman({"lahman": {"sqlite": str(missing)}})

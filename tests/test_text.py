@@ -16,24 +16,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from sda.config import ConfigError  # noqa: E402
+from sda.bench.text import bench_rows  # noqa: E402
+from sda.config import ConfigError, check_wiki  # noqa: E402
 from sda.io import InputError  # noqa: E402
-from sda.text import (  # noqa: E402
-    PUNCT_RE,
-    bench_rows,
-    canonical_graph,
-    check_text_config,
-    cleaning_graph,
-    delayed_top_k,
-    draw_graph,
-    lesson_counts,
-    list_files,
-    python_counts,
-    sample,
-    top_k,
-    word_counts,
-    write_frequencies,
-)
+from sda.text.count import word_counts  # noqa: E402
+from sda.text.delayed import delayed_top_k  # noqa: E402
+from sda.text.lesson import lesson_counts, python_counts, sample  # noqa: E402
+from sda.text.parquet import write_frequencies  # noqa: E402
+from sda.text.words import PUNCT_RE, matching_files, top_k  # noqa: E402
 from sda.wiki import (  # noqa: E402
     ZIPF_S,
     draw,
@@ -82,13 +72,21 @@ TRICKY = (
 )
 
 
+def list_files(pattern: str) -> list[str]:
+    """Sorted files matching ``pattern``; an empty match fails naming the pattern."""
+    files = matching_files(pattern)
+    if not files:
+        raise InputError(f"{pattern}: the glob matches no files")
+    return files
+
+
 def test_tie_order_is_count_then_word():
     assert top_k({"b": 2, "a": 2, "c": 3, "d": 1}, 3) == [("c", 3), ("a", 2), ("b", 2)]
     assert top_k([("z", 1), ("y", 1)], 5) == [("y", 1), ("z", 1)]
 
 
 def test_cleaning_commutes_with_splitting_for_every_code_point():
-    """The facts that make vocabulary-only cleaning exact (see sda.text's docstring)."""
+    """The facts that make vocabulary-only cleaning exact (see sda.text.count's docstring)."""
     spaces = [chr(i) for i in range(0x110000) if chr(i).isspace()]
     for i in range(0x110000):
         c = chr(i)
@@ -184,7 +182,7 @@ def test_empty_glob_names_the_pattern(tmp_path):
         list_files(pattern)
     config = {"wiki": {"source": "local", "glob": pattern, "encoding_errors": "replace"}}
     with pytest.raises(ConfigError, match=r"wiki\.glob: .* matches no files"):
-        check_text_config(config)
+        check_wiki(config)
 
 
 @pytest.fixture(scope="module")
@@ -265,27 +263,16 @@ def test_frequencies_parquet_is_deterministic(synthetic, tmp_path):
     assert dict(zip(frame["word"], frame["n"], strict=True)) == dict(expected(synthetic)[1])
 
 
-def test_graph_draws_without_graphviz(synthetic, tmp_path):
-    g = cleaning_graph(synthetic[:2])
-    assert g.number_of_nodes() > 4 and g.number_of_edges() >= g.number_of_nodes() - 1
-    draw_graph(g, tmp_path / "g.png", tmp_path / "g.svg", title="t")
-    assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert b"<svg" in (tmp_path / "g.svg").read_bytes()
-
-
-def test_graph_drawing_does_not_depend_on_key_tokens_or_order():
-    import networkx as nx
-
-    def graph(edges, token):
-        g = nx.DiGraph()
-        for a, b in edges:
-            for k in (a, b):
-                g.add_node(f"{k}-{token}", label=k.rstrip("0123456789"))
-            g.add_edge(f"{a}-{token}", f"{b}-{token}")
-        return g
-
-    edges = [("read0", "split0"), ("read1", "split1"), ("split0", "freq"), ("split1", "freq")]
-    a = canonical_graph(graph(edges, "aa11"))
-    b = canonical_graph(graph(list(reversed(edges)), "ff99"))
-    assert list(a.nodes(data=True)) == list(b.nodes(data=True))
-    assert list(a.edges) == list(b.edges)
+@pytest.mark.parametrize("npartitions", [1, 2])
+def test_all_ascii_text_merges_words_equal_after_cleaning(tmp_path, npartitions):
+    """Text with no token outside printable ASCII: 'The' and 'the.' clean to one word, counted
+    once with their total (the cleaned table has no word twice)."""
+    files = []
+    for i, text in enumerate(["The the THE, cat. Cat\n", "the dog; Dog dog!\n"]):
+        files.append(tmp_path / f"wiki_{i:02d}")
+        files[-1].write_text(text)
+    with dask.config.set(scheduler="sync"):
+        result = word_counts([str(f) for f in files], npartitions=npartitions)
+    words = result.clean.words.to_pylist()
+    assert len(words) == len(set(words)), words
+    assert result.clean_dict() == dict(expected(files)[1]) == {"the": 4, "cat": 2, "dog": 3}

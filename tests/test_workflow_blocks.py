@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import run_snakemake
+from sda.bench.harness import FIELDS
 
 
 def expected_block(cfg: dict, i: int) -> np.ndarray:
@@ -39,37 +40,52 @@ def test_csv_blocks_hold_the_npy_numbers(workflow_run, test_config):
 def test_block_io_measurements(workflow_run, test_config):
     with open(workflow_run / "results/bench/block_io.csv") as fh:
         rows = list(csv.DictReader(fh))
-    got = {(r["what"], r["format"]): float(r["value"]) for r in rows}
-    for what in ("save_seconds_per_block", "load_peak_tracemalloc", "load_mean_seconds_per_file"):
-        assert got[(what, "npy")] > 0 and got[(what, "csv")] > 0
+    assert list(rows[0]) == FIELDS
+    got = {(r["what"], r["method"]): r for r in rows}
+    for what, col in (
+        ("save_block", "seconds"),
+        ("load_block_allocations", "peak_mib"),
+        ("load_mean_file", "seconds"),
+    ):
+        assert float(got[(what, "npy")][col]) > 0 and float(got[(what, "csv")][col]) > 0
     b = test_config["blocks"]
-    assert got[("array_bytes", "npy")] == pytest.approx(b["rows"] * b["cols"] * 8 / 2**20, rel=1e-4)
-    assert got[("load_mean_files", "npy")] == min(b["n"], test_config["bench"]["load_mean_files"])
-    assert {r["cores"] for r in rows} == {"2"}
+    assert int(got[("load_block", "npy")]["bytes"]) == b["rows"] * b["cols"] * 8  # the array
+    files = min(b["n"], test_config["bench"]["load_mean_files"])
+    npy_file = (workflow_run / "results/blocks/npy/x000000.npy").stat().st_size
+    assert int(got[("load_mean_all", "npy")]["bytes"]) == files * npy_file
+    assert got[("load_mean_all", "npy")]["note"].startswith(f"{files} files")
+    assert {r["threads"] for r in rows} == {"1"}  # numpy's save and load: one thread
+    csv_ratio = float(got[("save_block", "csv")]["seconds"]) / float(
+        got[("save_block", "npy")]["seconds"]
+    )
+    assert float(got[("save_block", "csv")]["ratio"]) == pytest.approx(csv_ratio, rel=1e-3)
 
 
 def test_generation_benchmark(workflow_run, test_config):
     with open(workflow_run / "results/bench/generate.csv") as fh:
-        rows = {r["what"]: r for r in csv.DictReader(fh)}
-    wf = float(rows["workflow_seconds"]["value"])
-    base = float(rows["baseline_multiprocessing_seconds"]["value"])
-    ratio = float(rows["ratio_workflow_over_baseline"]["value"])
+        rows = {(r["what"], r["method"]): r for r in csv.DictReader(fh)}
+    gen = {method: r for (what, method), r in rows.items() if what == "generate_blocks"}
+    wf = float(gen["workflow"]["seconds"])
+    base = float(gen["multiprocessing"]["seconds"])
+    ratio = float(gen["workflow"]["ratio"])
     assert ratio == pytest.approx(wf / base, rel=1e-2)
-    assert all(r["identical"] == "True" for r in rows.values())
-    assert rows["workflow_seconds"]["blocks"] == str(test_config["blocks"]["n"])
-    # the overhead split: the same workflow with blocks of one number, and bare Snakemake
-    for what in ("workflow_one_number_blocks_seconds", "snakemake_bare_seconds"):
-        assert float(rows[what]["value"]) > 0
-    # the whole default run from an empty directory, against the same baseline runs
-    whole = float(rows["default_run_seconds"]["value"])
-    assert whole > wf  # it generates the blocks and does everything else
-    assert float(rows["ratio_default_run_over_baseline"]["value"]) == pytest.approx(
-        whole / base, rel=1e-2
+    assert (
+        gen["workflow"]["identical"] == "yes" and gen["workflow"]["baseline"] == "multiprocessing"
     )
-    assert rows["default_run_seconds"]["repeats"] == "1"
+    assert gen["workflow"]["note"].startswith(f"{test_config['blocks']['n']} blocks")
+    assert {r["threads"] for r in rows.values()} == {"2"}  # both sides: 2 cores
+    # the overhead split: the same workflow with blocks of one number, and bare Snakemake
+    for method in ("workflow_one_number_blocks", "snakemake_bare"):
+        assert float(gen[method]["seconds"]) > 0
+    # the whole default run from an empty directory, against the same baseline runs
+    default = rows[("default_run", "workflow")]
+    whole = float(default["seconds"])
+    assert whole > wf  # it generates the blocks and does everything else
+    assert float(default["ratio"]) == pytest.approx(whole / base, rel=1e-2)
+    assert default["repeats"] == "1"
     repeats = test_config["bench"]["repeats"]  # bench.repeats, as every evidence benchmark
-    assert int(rows["workflow_seconds"]["repeats"]) == repeats
-    assert int(rows["baseline_multiprocessing_seconds"]["repeats"]) == repeats + 1
+    assert int(gen["workflow"]["repeats"]) == repeats
+    assert int(gen["multiprocessing"]["repeats"]) == repeats + 1
 
 
 def test_second_run_has_nothing_to_do(workflow_run):

@@ -92,14 +92,17 @@ def test_csv_describe_equals_pandas(tables_run, test_config):
 def test_engine_benchmark(tables_run, test_config):
     with open(tables_run / "results/bench/tables.csv") as fh:
         rows = list(csv.DictReader(fh))
-    t = {r["engine"]: float(r["value"]) for r in rows if r["what"] == "dask_describe_seconds"}
+    dask_rows = {r["method"]: r for r in rows if r["what"] == "dask_describe"}
+    t = {engine: float(r["seconds"]) for engine, r in dask_rows.items()}
     assert set(t) == {"c", "pyarrow"} and all(v > 0 for v in t.values())
-    ratio = next(float(r["value"]) for r in rows if r["what"] == "ratio_c_over_pyarrow")
+    ratio = float(dask_rows["c"]["ratio"])
     assert ratio == pytest.approx(t["c"] / t["pyarrow"], rel=0.02)
-    faster = next(r["engine"] for r in rows if r["what"] == "faster_engine")
-    assert faster == min(t, key=t.get)
-    configured = {r["engine"] for r in rows if r["configured"] == "True"}
+    faster = [e for e, r in dask_rows.items() if "faster" in r["note"]]
+    assert faster == [min(t, key=t.get)]
+    configured = {r["method"] for r in rows if "configured" in r["note"]}
     assert test_config["tables"]["csv_engine"] in configured
+    assert all(r["identical"] == "yes" for r in dask_rows.values())  # the same table
+    assert {r["threads"] for r in rows if r["what"] != "dask_describe"} == {"1"}
     assert {r["repeats"] for r in rows} == {str(test_config["bench"]["repeats"])}
 
 

@@ -79,11 +79,13 @@ def test_benchmarks_agree(text_run):
     with open(text_run / "results/bench/text.csv") as fh:
         bench = {r["method"]: r for r in csv.DictReader(fh)}
     assert set(bench) == {"ours", "python", "lesson_bag"}
-    assert all(r["identical"] == "yes" for r in bench.values())
+    assert all(r["identical"] == "yes" and r["what"] == "word_count" for r in bench.values())
     ratio = float(bench["ours"]["seconds"]) / min(
         float(bench["python"]["seconds"]), float(bench["lesson_bag"]["seconds"])
     )
     assert float(bench["ours"]["ratio"]) == pytest.approx(ratio, rel=0.01, abs=0.002)
+    assert bench["python"]["threads"] == "1" and int(bench["ours"]["threads"]) >= 1
+    assert all(float(r["peak_mib"]) > 10 for r in bench.values())  # a Python process's VmHWM
 
 
 def test_local_source_on_shared_wiki(shared_wiki, workflow_copy):

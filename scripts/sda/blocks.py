@@ -118,12 +118,6 @@ def csv_from_npy(npy: str | Path, csv: str | Path, spec: BlockSpec, fmt: str) ->
     write_csv(csv, load_npy(npy, shape=spec.shape, dtype=np.float64), fmt)
 
 
-def batch_members(batch: str, size: int) -> list[str]:
-    """Block stems in a generation batch: batch ``0001`` of size 100 is ``x000100`` … ``x000199``."""
-    digits = len(str(size)) - 1
-    return [f"x{batch}{s:0{digits}d}" if digits else f"x{batch}" for s in range(size)]
-
-
 def batch_pattern(directory: str, size: int, ext: str = ".npy") -> list[str]:
     """Snakemake output patterns of one batch, with the ``{batch}`` wildcard left in."""
     digits = len(str(size)) - 1

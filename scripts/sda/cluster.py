@@ -82,47 +82,6 @@ def uses_slurm(config: Mapping) -> list[str]:
     return keys
 
 
-def check_slurm_config(config: Mapping, which=shutil.which) -> None:
-    """Where a scheduler is ``slurm``: the ``dask.slurm`` section has what it needs, its values
-    parse, and Slurm's commands and dask-jobqueue are here. Raises ``ValueError`` naming the key
-    (or the missing command) before any job runs."""
-    keys = uses_slurm(config)
-    if not keys:
-        return
-    chosen = f"{keys[0]} is slurm"
-    section = config.get("dask", {}).get("slurm") or {}
-    for key in REQUIRED:
-        if section.get(key) in (None, ""):
-            raise ValueError(f"invalid config key dask.slurm.{key}: missing ({chosen})")
-    from dask.utils import parse_bytes
-
-    try:
-        parse_bytes(section["memory"])
-    except (ValueError, TypeError) as exc:
-        raise ValueError(
-            f"invalid config key dask.slurm.memory: {section['memory']!r} is not a size such "
-            f"as 4GB ({exc})"
-        ) from None
-    if not WALLTIME.match(str(section["walltime"])):
-        raise ValueError(
-            f"invalid config key dask.slurm.walltime: {section['walltime']!r} is not a Slurm "
-            "time such as 01:30:00, 90 or 1-00:00:00"
-        )
-    for command in SLURM_COMMANDS:
-        if which(command) is None:
-            raise ValueError(
-                f"invalid config key {keys[0]}: slurm needs Slurm's `{command}` on PATH and "
-                "there is none: no Slurm is reachable from this machine"
-            )
-    try:
-        import dask_jobqueue  # noqa: F401
-    except ImportError:
-        raise ValueError(
-            f"invalid config key {keys[0]}: slurm needs the dask-jobqueue package "
-            "(pip install -r requirements.txt)"
-        ) from None
-
-
 def job_states(job_ids: list[str]) -> dict[str, str]:
     """Slurm's state (and pending reason) of each job: squeue for live jobs, sacct for ended
     ones; ``unknown`` where neither knows it."""

@@ -15,12 +15,14 @@ import copy
 import functools
 import math
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
 MAX_BLOCK_BYTES = 2**30  # a block is read whole into memory and is one dask chunk
+ZARR_SHARD_LIMIT = 2**30  # a Zarr shard is written in one piece, from memory
 
 
 class ConfigError(ValueError):
@@ -93,20 +95,6 @@ def validate_config(config: dict, schema_path: str | Path) -> None:
     if error is not None:
         raise ConfigError(schema_error_message(error))
     check_config(config)
-    from sda.cluster import check_slurm_config
-    from sda.scaling import check_scaling_config
-    from sda.stores import check_stores_config
-    from sda.tables import check_tables_config
-    from sda.text import check_text_config
-
-    check_stores_config(config)
-    check_text_config(config)
-    check_tables_config(config)
-    check_scaling_config(config)
-    try:
-        check_slurm_config(config)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
 
 
 def _require(condition: bool, key: str, message: str) -> None:
@@ -136,7 +124,18 @@ def batch_size(n: int, batch: int | str) -> int:
 
 
 def check_config(config: Mapping) -> None:
-    """Cross-field checks; raise :class:`ConfigError` naming the key."""
+    """The checks a schema cannot express, one function per section, on a config the schema
+    has validated (types, enums and defaults are the schema's); raise :class:`ConfigError`
+    naming the key."""
+    check_blocks(config)
+    check_stores(config)
+    check_wiki(config)
+    check_lahman(config)
+    check_dask(config)
+    check_scaling(config)
+
+
+def check_blocks(config: Mapping) -> None:
     blocks = config["blocks"]
     n = blocks["n"]
     _require(
@@ -152,7 +151,7 @@ def check_config(config: Mapping) -> None:
         "blocks.cols" if cols > rows else "blocks.rows",
         f"a block of blocks.rows x blocks.cols = {rows} x {cols} float64 is {nbytes} bytes, "
         f"above {MAX_BLOCK_BYTES} (1 GiB: a block is read whole into memory, and is one dask "
-        "chunk)",
+        "chunk; HDF5's chunk limit, 4 GiB, is above it)",
     )
     if blocks["distribution"] == "uniform":
         _require(
@@ -165,17 +164,111 @@ def check_config(config: Mapping) -> None:
         blocks["csv_format"] % 1.5
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"invalid config key blocks.csv_format: {exc}") from None
-    stores = config.get("stores", {})
-    if "n" in stores:
+
+
+def check_stores(config: Mapping) -> None:
+    from sda.stores.paths import shard_blocks
+
+    blocks, stores = config["blocks"], config["stores"]
+    _require(
+        stores["n"] <= blocks["n"],
+        "stores.n",
+        f"{stores['n']} is larger than blocks.n={blocks['n']}",
+    )
+    nbytes = blocks["rows"] * blocks["cols"] * 8
+    shard = shard_blocks(stores["zarr_shard_blocks"], stores["n"]) * nbytes
+    _require(
+        shard <= ZARR_SHARD_LIMIT,
+        "stores.zarr_shard_blocks",
+        f"a shard of {stores['zarr_shard_blocks']} blocks of {blocks['rows']}x{blocks['cols']} "
+        f"float64 is {shard} bytes, above {ZARR_SHARD_LIMIT} (1 GiB): the writer holds a whole "
+        "shard in memory (random.zarr)",
+    )
+
+
+def check_wiki(config: Mapping) -> None:
+    from sda.text.words import matching_files
+
+    wiki = config["wiki"]
+    if wiki["source"] == "local":
+        pattern = wiki["glob"]
+        _require(bool(pattern), "wiki.glob", "is empty but wiki.source is local")
+        _require(bool(matching_files(pattern)), "wiki.glob", f"{pattern!r} matches no files")
+    if wiki["source"] == "download":
+        _require(bool(wiki["url"]), "wiki.url", "is empty but wiki.source is download")
+
+
+def check_lahman(config: Mapping) -> None:
+    sqlite = config["lahman"]["sqlite"]
+    _require(
+        not sqlite or Path(sqlite).is_file(),
+        "lahman.sqlite",
+        f"{sqlite} does not exist "
+        "(leave it empty to build results/lahman/lahman.sqlite from the lahman package)",
+    )
+
+
+def check_dask(config: Mapping, which=shutil.which) -> None:
+    """Where a scheduler is ``slurm``: the ``dask.slurm`` section has what it needs, its values
+    parse, and Slurm's commands and dask-jobqueue are here (``which`` finds a command)."""
+    from sda.cluster import REQUIRED, SLURM_COMMANDS, WALLTIME, uses_slurm
+
+    keys = uses_slurm(config)
+    if not keys:
+        return
+    chosen = f"{keys[0]} is slurm"
+    section = config.get("dask", {}).get("slurm") or {}
+    for key in REQUIRED:
+        _require(section.get(key) not in (None, ""), f"dask.slurm.{key}", f"missing ({chosen})")
+    from dask.utils import parse_bytes
+
+    try:
+        parse_bytes(section["memory"])
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"invalid config key dask.slurm.memory: {section['memory']!r} is not a size such "
+            f"as 4GB ({exc})"
+        ) from None
+    _require(
+        bool(WALLTIME.match(str(section["walltime"]))),
+        "dask.slurm.walltime",
+        f"{section['walltime']!r} is not a Slurm time such as 01:30:00, 90 or 1-00:00:00",
+    )
+    for command in SLURM_COMMANDS:
         _require(
-            stores["n"] <= n,
-            "stores.n",
-            f"{stores['n']} is larger than blocks.n={n}",
+            which(command) is not None,
+            keys[0],
+            f"slurm needs Slurm's `{command}` on PATH and there is none: no Slurm is reachable "
+            "from this machine",
         )
-    bench = config.get("bench", {})
-    wiki = config.get("wiki", {})
-    if wiki.get("source") == "download":
-        _require(bool(wiki.get("url")), "wiki.url", "is empty but wiki.source is download")
-    if wiki.get("source") == "local":
-        _require(bool(wiki.get("glob")), "wiki.glob", "is empty but wiki.source is local")
-    del bench
+    try:
+        import dask_jobqueue  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            f"invalid config key {keys[0]}: slurm needs the dask-jobqueue package "
+            "(pip install -r requirements.txt)"
+        ) from None
+
+
+def check_scaling(config: Mapping) -> None:
+    """The ``scaling`` target's lists name each value once; its scratch is a directory of its
+    own (the run removes what it makes there)."""
+    scaling = config.get("scaling", {})
+    for key in ("blocks", "cores", "corpus_copies"):
+        values = scaling.get(key, [])
+        _require(
+            len(set(map(str, values))) == len(values),
+            f"scaling.{key}",
+            f"{values} lists a value twice",
+        )
+    scratch = scaling.get("scratch", "")
+    _require(
+        not (scratch and Path(scratch).exists() and not Path(scratch).is_dir()),
+        "scaling.scratch",
+        f"{scratch} exists and is not a directory",
+    )
+    _require(
+        not (scratch and Path(scratch).resolve() in (Path.cwd(), Path.cwd() / "results")),
+        "scaling.scratch",
+        f"{scratch} is removed after the run: name a directory of its own",
+    )

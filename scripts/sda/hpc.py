@@ -202,39 +202,6 @@ def remote_rules_of_log(text: str) -> Counter:
     return Counter(re.findall(r"^rule (\w+):$", text, re.M))
 
 
-def show_config_values(text: str) -> dict[str, str]:
-    """``Key = Value`` lines of ``scontrol show config`` (cgroup.conf's section included)."""
-    values = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() and " " not in key.strip():
-            values[key.strip()] = value.strip()
-    return values
-
-
-def memory_enforcement(show_config: str) -> str | None:
-    """None when this Slurm kills a job that uses more memory than it asked for, else why not.
-
-    Slurm enforces memory in one of two ways: the cgroup task plugin with
-    ``ConstrainRAMSpace=yes`` in cgroup.conf, or the accounting poller with
-    ``JobAcctGatherParams=OverMemoryKill`` (what ci/slurm/start.sh sets up: it has no cgroups).
-    ``show_config`` is the output of ``scontrol show config``."""
-    v = show_config_values(show_config)
-    task, gather = v.get("TaskPlugin", ""), v.get("JobAcctGatherType", "")
-    params = v.get("JobAcctGatherParams", "")
-    if "task/cgroup" in task and v.get("ConstrainRAMSpace", "").lower() == "yes":
-        return None
-    if "OverMemoryKill" in params and gather and "jobacct_gather/none" not in gather:
-        return None
-    return (
-        "this Slurm does not kill a job over its memory request: neither TaskPlugin=task/cgroup "
-        "with ConstrainRAMSpace=yes nor JobAcctGatherParams=OverMemoryKill "
-        f"(TaskPlugin={task or '?'}, JobAcctGatherType={gather or '?'}, "
-        f"JobAcctGatherParams={params or '?'}, "
-        f"ConstrainRAMSpace={v.get('ConstrainRAMSpace', '?')}); ci/slurm/start.sh sets it up"
-    )
-
-
 def check_jobs(
     log_text: str,
     account: str | None = None,

@@ -12,11 +12,14 @@ the re-run of the same rule, removes it first. Scratch directories of a rule wor
 from __future__ import annotations
 
 import contextlib
+import csv
+import datetime
 import glob
+import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +125,29 @@ def atomic_write(
     ``size``: the expected bytes, for the message of a full disk (see :func:`atomic_path`)."""
     with atomic_path(path, size=size) as tmp, open(tmp, mode, **kwargs) as fh:
         yield fh
+
+
+def write_json(path: str | os.PathLike, data: Mapping) -> None:
+    """A JSON object, indented and with sorted keys (the same bytes for the same data),
+    atomically."""
+    with atomic_write(path, "w") as fh:
+        json.dump(dict(data), fh, indent=2, sort_keys=True)
+        fh.write("\n")
+
+
+def write_csv_rows(
+    path: str | os.PathLike, rows: Iterable[Sequence], header: Sequence[str]
+) -> None:
+    """A small UTF-8 CSV (``\\n`` line ends) of a header and rows of values, atomically."""
+    with atomic_write(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def now_iso() -> str:
+    """The current time in UTC, ISO 8601 to the second (fixed width)."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 @contextlib.contextmanager

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import statistics
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import ibis
 import pandas as pd
 import pyarrow.parquet as pq
 
+from sda.bench.harness import timed
 from sda.io import InputError, atomic_write
 from sda.lahman_db import frame_csv
 from sda.lahman_ibis import (
@@ -73,16 +73,11 @@ def dask_birth_country(parquet: str | Path) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def timed(run: Callable[[], pd.DataFrame], repeats: int) -> tuple[pd.DataFrame, float]:
+def timed_median(run: Callable[[], pd.DataFrame], repeats: int) -> tuple[pd.DataFrame, float]:
     """The result of ``run()`` and the median of ``repeats`` wall times (seconds), after one
     untimed run (imports, ibis' compile caches, the file's first read)."""
     result = run()
-    times = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return result, statistics.median(times)
+    return result, statistics.median(timed(run, max(1, repeats)))
 
 
 def first_difference(got: str, expected: str) -> str:
@@ -134,7 +129,7 @@ def compare_backends(
             for query, backends in runs.items():
                 want = Path(expected[query]).read_text(encoding="utf-8")
                 for backend, run in backends.items():
-                    frame, seconds = timed(run, repeats)
+                    frame, seconds = timed_median(run, repeats)
                     got = frame_csv(frame)
                     same = got == want
                     if not same:

@@ -9,6 +9,7 @@ fraction, not hidden.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import mmap
@@ -83,11 +84,25 @@ def fsync_paths(paths: Sequence[str | os.PathLike]) -> None:
             os.close(fd)
 
 
+def evict(paths: Sequence[Path]) -> bool:
+    """Drop the files' pages from the page cache (``POSIX_FADV_DONTNEED``) so that the next
+    read comes from disk; False where the platform cannot."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    for p in paths:
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            with contextlib.suppress(OSError):
+                os.fsync(fd)  # only clean pages can be dropped
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    return True
+
+
 def evict_checked(paths: Sequence[str | os.PathLike]) -> float:
     """Flush and drop ``paths`` from the page cache; return the fraction still cached after
     (0.0: evicted; 1.0 where the platform has no ``posix_fadvise``)."""
-    from sda.stores import evict
-
     if not evict([Path(p) for p in paths]):
         return 1.0
     return cached_fraction(paths)

@@ -36,7 +36,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sda.blocks import BlockSpec, block_name
-from sda.config import ConfigError
 from sda.disk import DiskFullError, free_bytes, megabytes, mount_point
 from sda.io import atomic_write, scratch_dir
 from sda.pagecache import cached_fraction, evict_checked, fsync_paths, ram_bytes
@@ -58,26 +57,6 @@ FIELDS = [
 
 
 # ---------------------------------------------------------------------------- configuration
-
-
-def _key(key: str, message: str) -> ConfigError:
-    return ConfigError(f"invalid config key {key}: {message}")
-
-
-def check_scaling_config(config: Mapping) -> None:
-    """Cross-field checks of ``scaling`` (types and bounds are the schema's)."""
-    scaling = config.get("scaling", {})
-    for key in ("blocks", "cores", "corpus_copies"):
-        values = scaling.get(key, [])
-        if len(set(map(str, values))) != len(values):
-            raise _key(f"scaling.{key}", f"{values} lists a value twice")
-    scratch = scaling.get("scratch", "")
-    if scratch and Path(scratch).exists() and not Path(scratch).is_dir():
-        raise _key("scaling.scratch", f"{scratch} exists and is not a directory")
-    if scratch and Path(scratch).resolve() in (Path.cwd(), Path.cwd() / "results"):
-        raise _key(
-            "scaling.scratch", f"{scratch} is removed after the run: name a directory of its own"
-        )
 
 
 def resolve_cores(values: Sequence[int | str], threads: int) -> list[int]:
@@ -142,7 +121,7 @@ def step_generate(directory: str, n: int, spec: dict, cores: int) -> dict:
 
 def step_summary(files: list[str], shape: list[int], cores: int) -> dict:
     from sda.daskutil import dask_scheduler
-    from sda.stores import array_summary
+    from sda.stores.summary import array_summary
 
     with dask_scheduler("threads", workers=cores):
         s = array_summary(files, tuple(shape))
@@ -151,7 +130,8 @@ def step_summary(files: list[str], shape: list[int], cores: int) -> dict:
 
 def step_means(files: list[str], shape: list[int], cores: int) -> dict:
     from sda.daskutil import dask_scheduler
-    from sda.stores import block_mean_means, dask_npy
+    from sda.stores.arrays import dask_npy
+    from sda.stores.means import block_mean_means
 
     with dask_scheduler("threads", workers=cores):
         means = block_mean_means(dask_npy(files, tuple(shape)))
@@ -161,7 +141,7 @@ def step_means(files: list[str], shape: list[int], cores: int) -> dict:
 
 def step_wordcount(files: list[str], errors: str, cores: int, files_per_task: int) -> dict:
     from sda.daskutil import dask_scheduler
-    from sda.text import partitions_for, word_counts
+    from sda.text.count import partitions_for, word_counts
 
     with dask_scheduler("threads", workers=cores):
         nparts = partitions_for(len(files), 0, cores)

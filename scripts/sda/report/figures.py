@@ -51,23 +51,21 @@ def grouped_bars(ax, frame: pd.DataFrame, label_col: str, value_cols: Sequence[s
     ax.legend()
 
 
-BLOCK_PANELS = (
-    ("save_seconds_per_block", "save time per block"),
-    ("load_peak_tracemalloc", "peak memory of one load"),
-    ("file_bytes_per_block", "file size per block"),
+BLOCK_PANELS = (  # (what, column, unit, title)
+    ("save_block", "seconds", "s", "save time per block"),
+    ("load_block_allocations", "peak_mib", "MiB", "peak memory of one load (tracemalloc)"),
+    ("save_block", "bytes", "B", "file size per block"),
 )
 
 
 def block_io(rows: pd.DataFrame):
-    """npy vs CSV: one panel per measurement, bars labelled in the row's unit."""
+    """npy vs CSV: one panel per measurement, bars labelled in the column's unit."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
-    for ax, (what, title) in zip(axes, BLOCK_PANELS, strict=True):
+    for ax, (what, col, unit, title) in zip(axes, BLOCK_PANELS, strict=True):
         sub = rows[rows["what"] == what]
         if len(sub):
-            unit = sub["unit"].iloc[0] if "unit" in sub.columns else None
             colors = [COLORS[0], COLORS[1]][: len(sub)]
-            bars(ax, list(sub["format"]), list(sub["value"]), color=colors, unit=unit)
-            title = f"{title} ({unit})" if unit else title
+            bars(ax, list(sub["method"]), list(sub[col]), color=colors, unit=unit)
         ax.set_title(title)
         ax.margins(y=0.15)
     return fig
@@ -86,12 +84,16 @@ def store_reads(reads: pd.DataFrame):
 
 
 def stores_bench(bench: pd.DataFrame):
-    writes = bench[bench["write_s"].notna()]
+    """Write, warm and cold read+mean seconds per source (log scale); peak memory of a read."""
+    warm = bench[bench["what"] == "read_mean_warm"]
+    seconds = bench.pivot_table(index="method", columns="what", values="seconds", sort=False)
+    times = [c for c in ("write", "read_mean_warm", "read_mean_cold") if c in seconds.columns]
+    writes = seconds.reindex(list(warm["method"]))[times].dropna(subset=["write"]).reset_index()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    grouped_bars(axes[0], writes, "source", ["write_s", "read_mean_warm_s", "read_mean_cold_s"])
+    grouped_bars(axes[0], writes, "method", times)
     axes[0].set_yscale("log")
     axes[0].set_title("seconds (log scale): write, read+mean warm / cold")
-    bars(axes[1], list(bench["source"]), list(bench["peak_mib"]), COLORS[2], annotate=False)
+    bars(axes[1], list(warm["method"]), list(warm["peak_mib"]), COLORS[2], annotate=False)
     slanted(axes[1], 50)
     axes[1].set_title("peak memory of read+mean (MiB)")
     return fig

@@ -4,13 +4,13 @@ No number is typed in: every one comes from a result file."""
 
 from __future__ import annotations
 
-import datetime as dt
 import platform
 from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
+from sda.io import now_iso
 from sda.report import data, figures
 from sda.report.numbers import human
 from sda.report.page import Page, write_report
@@ -48,7 +48,6 @@ def section_stores(page: Page, inputs: dict[str, Path]) -> None:
     bench = None
     if "stores_bench" in inputs:
         frame = data.read_stores_bench(inputs["stores_bench"])
-        cols = [c for c in data.STORES_BENCH_SHOWN if c in frame.columns]
         bench = {
             "figure": page.figure(
                 figures.stores_bench(frame),
@@ -59,7 +58,6 @@ def section_stores(page: Page, inputs: dict[str, Path]) -> None:
                 frame,
                 inputs["stores_bench"],
                 "Stores benchmark: timings (medians), ratios",
-                columns=cols,
             ),
         }
     means = data.read_block_means(inputs["block_means"])
@@ -259,10 +257,6 @@ def section_scaling(page: Page, csv: Path | None, png: Path | None) -> None:
 def missing_evidence(evidence: Sequence[str], inputs: dict[str, Path]) -> list[str]:
     """The titles of the evidence benchmarks of this config the report has no input for."""
     return [EVIDENCE_TITLES.get(name, name) for name in evidence if name not in inputs]
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def build_report(

@@ -1,0 +1,150 @@
+"""The stores benchmark: write time, warm and cold read+mean time, bytes on disk and peak
+memory of every source, against the plain numpy pass over the memmap.
+
+Rows (:data:`sda.bench.harness.FIELDS`):
+
+- ``write``, per store: the store's writer on the same npy blocks (single-threaded), its bytes;
+- ``read_mean_cold``, per source: read and per-block means after evicting the store's files
+  from the page cache;
+- ``read_mean_warm``, per source: the same with a warm cache, its traced peak memory, and its
+  ratio to the baseline ``memmap`` (numpy over ``np.memmap``, block by block, one thread) in
+  ABBA order (:func:`sda.bench.harness.abba`); ``identical``: its means agree with the
+  baseline's to :data:`sda.stores.means.RTOL` relative; ``note``: how it read its store;
+- ``read_mean_warm_same_store``, per dask source: its warm time over numpy's on the same store.
+
+``threads`` says what each side used: 1 for the numpy sources, the dask scheduler's workers
+for the ``dask_*`` sources.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from sda.bench.harness import abba, paired_ratio, row, timed
+from sda.io import scratch_dir
+from sda.pagecache import evict
+from sda.stores.means import MEANS, RTOL, reader
+from sda.stores.paths import NUMPY_SOURCES, SOURCES, STORE_OF, Stores, allocated_bytes
+from sda.stores.write import raw_bytes, write_store
+
+log = logging.getLogger(__name__)
+
+BASELINE = "memmap"  # the plain numpy pass, np.memmap block by block
+RATIO_SOURCES = ("dask_memmap", "dask_hdf5_chunked", "dask_zarr")
+RATIO_TARGET = 1.5
+
+
+def traced_peak_mib(fn: Callable[[], object]) -> float:
+    """Peak of traced allocations (numpy buffers included) during one call, in MiB. Pages of a
+    memory-mapped file are page cache, not allocations, and do not count."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def bench_rows(
+    stores: Stores,
+    scratch: str | Path,
+    repeats: int,
+    threads: int,
+    scheduler: str,
+    hdf5_compression: str,
+    zarr_compression: str,
+    zarr_shard_blocks: int = 0,
+    write_repeats: int = 1,
+    warmup: int = 1,
+) -> list[dict]:
+    """Write time, warm and cold read+mean time, bytes on disk and peak memory of every source.
+
+    Writes go to ``scratch`` (the stores' writers on the same npy blocks, ``write_repeats``
+    times each, the npy loads from a warm cache included). Reads use the workflow's stores: one
+    pass each (which also checks the store and gives the means compared with the baseline's),
+    then ``repeats`` rounds that visit every source in turn (side by side, so drift hits all
+    alike); in each round a source is first evicted from the page cache and read cold. Then
+    warm, in ``repeats`` rounds: for each source :func:`sda.bench.harness.abba` against the
+    baseline. The ratio to the baseline is the median of the source's warm times over the
+    median of the baseline times paired with them.
+    """
+    dask_threads = 1 if scheduler == "sync" else threads
+    threads_of = {s: dask_threads if s.startswith("dask_") else 1 for s in SOURCES}
+    # every store side by side, compressed ones counted as raw, and the npy copies
+    needed = len(NUMPY_SOURCES) * raw_bytes(stores.npy, stores.shape)
+    write_s, written = {}, {}
+    with scratch_dir(scratch, needed) as scratch:
+        (scratch / "npy").mkdir()
+        target = Stores.under(scratch, stores.npy, stores.shape)
+        for kind in NUMPY_SOURCES:
+            times = timed(
+                lambda k=kind: write_store(
+                    k,
+                    target,
+                    hdf5_compression,
+                    zarr_compression,
+                    zarr_shard_blocks,
+                    scratch / "npy",
+                ),
+                write_repeats,
+            )
+            write_s[kind] = statistics.median(times)
+            files = list((scratch / "npy").iterdir()) if kind == "npy" else target.files(kind)
+            written[kind] = allocated_bytes(files)
+            log.info("write %s: %s s", kind, times)
+
+    def run(source: str) -> np.ndarray:
+        return MEANS[source](stores, scheduler, False)
+
+    means = {source: run(source) for source in SOURCES}  # fail early on a bad store
+    cold = {s: [] for s in SOURCES}
+    for _ in range(repeats):
+        for source in SOURCES:
+            if evict(stores.files(source)):
+                cold[source] += timed(lambda s=source: run(s))
+    warm = {s: [] for s in SOURCES}
+    paired = {s: [] for s in SOURCES}  # the baseline reads alternating with the source's
+    for _ in range(repeats):
+        for source in SOURCES:
+            base, src = abba(lambda: run(BASELINE), lambda s=source: run(s), warmup)
+            paired[source] += base
+            warm[source] += src
+    peaks = {s: traced_peak_mib(lambda s=s: run(s)) * 2**20 for s in SOURCES}
+    rows = [
+        row("write", kind, seconds=write_s[kind], repeats=write_repeats, threads=1,
+            nbytes=written[kind])
+        for kind in NUMPY_SOURCES
+    ]  # fmt: skip
+    for source in SOURCES:
+        if cold[source]:
+            rows.append(
+                row("read_mean_cold", source, seconds=statistics.median(cold[source]),
+                    repeats=len(cold[source]), threads=threads_of[source],
+                    nbytes=allocated_bytes(stores.files(source)), note=reader(source, stores))
+            )  # fmt: skip
+    for source in SOURCES:
+        target_note = f"; target <={RATIO_TARGET:g}" if source in RATIO_SOURCES else ""
+        same = np.allclose(means[source], means[BASELINE], rtol=RTOL, atol=0.0)
+        rows.append(
+            row("read_mean_warm", source, seconds=statistics.median(warm[source]),
+                repeats=len(warm[source]), peak_bytes=peaks[source], threads=threads_of[source],
+                ratio=paired_ratio(warm[source], paired[source]), baseline=BASELINE,
+                identical=bool(same), nbytes=allocated_bytes(stores.files(source)),
+                note=reader(source, stores) + target_note)
+        )  # fmt: skip
+    for source in SOURCES:
+        kind = STORE_OF[source]
+        if source.startswith("dask_"):
+            w = statistics.median(warm[source])
+            rows.append(
+                row("read_mean_warm_same_store", source, seconds=w, repeats=len(warm[source]),
+                    threads=threads_of[source], ratio=w / statistics.median(warm[kind]),
+                    baseline=kind, note=f"numpy over the same store ({threads_of[kind]} thread)")
+            )  # fmt: skip
+    return rows
