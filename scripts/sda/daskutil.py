@@ -169,7 +169,7 @@ def dask_scheduler(
 
         if not isinstance(spec, Mapping):
             raise ValueError("dask scheduler slurm needs the dask.slurm settings with it")
-        settings = SlurmSettings.from_config({k: v for k, v in spec.items() if k != "name"})
+        settings = SlurmSettings.from_config(spec)  # its fields only: "name" is not one
         with slurm_client(settings) as client:
             yield client
         return

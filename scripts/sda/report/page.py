@@ -139,6 +139,12 @@ class Page:
         plt.close(fig)
         return self.embed_png(buf.getvalue(), name, alt)
 
+    def figure_table(
+        self, fig, name: str, alt: str, frame: pd.DataFrame, source: Path, caption: str
+    ) -> dict:
+        """A benchmark's figure and the table of its rows, as a template shows them together."""
+        return {"figure": self.figure(fig, name, alt), "table": self.table(frame, source, caption)}
+
     def embed_png(self, data: bytes, name: str, alt: str) -> Figure:
         path = self.figdir / f"{name}.png"
         with atomic_write(path) as fh:

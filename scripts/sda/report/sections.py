@@ -48,18 +48,14 @@ def section_stores(page: Page, inputs: dict[str, Path]) -> None:
     bench = None
     if "stores_bench" in inputs:
         frame = data.read_stores_bench(inputs["stores_bench"])
-        bench = {
-            "figure": page.figure(
-                figures.stores_bench(frame),
-                "stores_times_sizes",
-                "stores benchmark: time and memory",
-            ),
-            "table": page.table(
-                frame,
-                inputs["stores_bench"],
-                "Stores benchmark: timings (medians), ratios",
-            ),
-        }
+        bench = page.figure_table(
+            figures.stores_bench(frame),
+            "stores_times_sizes",
+            "stores benchmark: time and memory",
+            frame,
+            inputs["stores_bench"],
+            "Stores benchmark: timings (medians), ratios",
+        )
     means = data.read_block_means(inputs["block_means"])
     values = means.drop(columns=["block"])
     spread = (values.max(axis=1) - values.min(axis=1)) / values.abs().max(axis=1)
@@ -113,20 +109,24 @@ def section_text(page: Page, inputs: dict[str, Path]) -> None:
         context["graph"] = page.file_image(inputs["graph"], "text_graph", "task graph of the chain")
     if "text_schedulers" in inputs:
         sched = data.read_text_schedulers(inputs["text_schedulers"])
-        context["schedulers"] = {
-            "figure": page.figure(
-                figures.text_schedulers(sched), "text_schedulers", "schedulers compared"
-            ),
-            "table": page.table(sched, inputs["text_schedulers"], "Schedulers"),
-        }
+        context["schedulers"] = page.figure_table(
+            figures.text_schedulers(sched),
+            "text_schedulers",
+            "schedulers compared",
+            sched,
+            inputs["text_schedulers"],
+            "Schedulers",
+        )
     if "text_bench" in inputs:
         bench = data.read_text_bench(inputs["text_bench"])
-        context["bench"] = {
-            "figure": page.figure(
-                figures.text_bench(bench), "text_bench", "word count vs baselines"
-            ),
-            "table": page.table(bench, inputs["text_bench"], "Word count vs the lesson's code"),
-        }
+        context["bench"] = page.figure_table(
+            figures.text_bench(bench),
+            "text_bench",
+            "word count vs baselines",
+            bench,
+            inputs["text_bench"],
+            "Word count vs the lesson's code",
+        )
     page.section("text", "Text: word frequencies", **context)
 
 
