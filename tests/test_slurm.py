@@ -30,6 +30,8 @@ from sda.hpc import (
     rule_of_comment,
     run_id_of_log,
     sacct_jobs,
+    slurm_logs_of_log,
+    tail,
 )
 
 
@@ -189,6 +191,7 @@ LOG = """\
 SLURM run ID: 0f9c
 rule generate_blocks:
     jobid: 1
+Job 1 has been submitted with SLURM jobid 7 (log: /w/.snakemake/slurm_logs/rule_generate_blocks/7.log).
 localrule all:
 rule bench_generate:
 """
@@ -202,6 +205,16 @@ def test_sacct_and_log_parsing():
     assert rule_of_comment("rule_block_csv_wildcards_x000001") == "block_csv"
     assert run_id_of_log(LOG) == "0f9c"
     assert remote_rules_of_log(LOG) == Counter(generate_blocks=1, bench_generate=1)
+    assert slurm_logs_of_log(LOG) == {
+        "7": Path("/w/.snakemake/slurm_logs/rule_generate_blocks/7.log")
+    }
+
+
+def test_tail_quotes_the_end_of_a_failed_jobs_log(tmp_path):
+    log = tmp_path / "7.log"
+    log.write_text("".join(f"line {i}\n" for i in range(100)))
+    assert tail(log, 3) == "line 97\nline 98\nline 99"
+    assert tail(tmp_path / "absent.log").startswith(f"(cannot read {tmp_path / 'absent.log'}")
 
 
 SHOW_CONFIG_CI = """\

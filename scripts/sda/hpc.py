@@ -28,6 +28,8 @@ NONDETERMINISTIC: dict[str, str] = {
 # when their bytes differ, their datasets and other attributes must still be equal.
 HDF5_SUFFIXES = (".h5", ".hdf5")
 HDF5_VOLATILE_ATTRS = ("created",)
+# Lines of a failed job's Slurm log quoted when a run's jobs are checked.
+LOG_TAIL_LINES = 60
 
 
 def excluded(rel: str) -> str | None:
@@ -197,6 +199,21 @@ def run_id_of_log(text: str) -> str:
     return m.group(1)
 
 
+def slurm_logs_of_log(text: str) -> dict[str, Path]:
+    """Slurm job id -> the job's own log file, as the plugin announces each submission."""
+    found = re.findall(r"submitted with SLURM jobid (\d+) \(log: ([^)]+)\)", text)
+    return {job: Path(path) for job, path in found}
+
+
+def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last ``lines`` lines of ``path`` (or why there are none), for a failure report."""
+    try:
+        text = path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError as exc:
+        return f"(cannot read {path}: {exc.strerror})"
+    return "\n".join(text)
+
+
 def remote_rules_of_log(text: str) -> Counter:
     """Jobs Snakemake submitted (``rule x:``), per rule; ``localrule x:`` ran on the host."""
     return Counter(re.findall(r"^rule (\w+):$", text, re.M))
@@ -221,7 +238,12 @@ def check_jobs(
         tasks = [j.array_task for j in jobs if j.rule == rule]
         if not tasks or not all(tasks):
             problems.append(f"the jobs of {rule} are not all tasks of a job array ({tasks})")
-    problems += [f"job {j.jobid} ({j.rule}) is {j.state}" for j in jobs if j.state != "COMPLETED"]
+    logs = slurm_logs_of_log(log_text)
+    for j in jobs:
+        if j.state != "COMPLETED":
+            problems.append(f"job {j.jobid} ({j.rule}) is {j.state}")
+            if j.jobid in logs:
+                problems.append(f"--- end of {logs[j.jobid]} ---\n{tail(logs[j.jobid])}\n---")
     if account:
         problems += [f"job {j.jobid} charged {j.account}" for j in jobs if j.account != account]
     if partition:
