@@ -22,6 +22,7 @@ import yte
 
 from conftest import REPO, copy_workflow
 from sda.hpc import (
+    check_jobs,
     compare_results,
     excluded,
     hdf5_content_equal,
@@ -194,6 +195,8 @@ rule generate_blocks:
 Job 1 has been submitted with SLURM jobid 7 (log: /w/.snakemake/slurm_logs/rule_generate_blocks/7.log).
 localrule all:
 rule bench_generate:
+    input: results/blocks/npy/x000000.npy
+    jobid: 2
 """
 
 
@@ -205,6 +208,10 @@ def test_sacct_and_log_parsing():
     assert rule_of_comment("rule_block_csv_wildcards_x000001") == "block_csv"
     assert run_id_of_log(LOG) == "0f9c"
     assert remote_rules_of_log(LOG) == Counter(generate_blocks=1, bench_generate=1)
+    retried = (
+        LOG + "Error in rule bench_generate:\n    jobid: 2\nrule bench_generate:\n    jobid: 2\n"
+    )
+    assert remote_rules_of_log(retried) == Counter(generate_blocks=1, bench_generate=1)
     assert slurm_logs_of_log(LOG) == {
         "7": Path("/w/.snakemake/slurm_logs/rule_generate_blocks/7.log")
     }
@@ -338,3 +345,10 @@ def test_job_killed_for_memory_is_retried_with_memory_by_attempt(tmp_path, slurm
     assert [j.rule for j in jobs] == ["hog", "hog"], jobs
     assert jobs[0].state in {"OUT_OF_MEMORY", "FAILED", "CANCELLED"}, jobs
     assert jobs[1].state == "COMPLETED", jobs
+    # The CI check accepts the killed attempt because its retry completed, and says so.
+    report = check_jobs(out)
+    assert report.startswith(f"1 Slurm jobs of run {run_id_of_log(out)} COMPLETED"), report
+    assert (
+        f"WARNING: 1 failed attempt(s) that a retry completed:\njob {jobs[0].jobid} (hog)" in report
+    )
+    assert f"rule_hog/{jobs[0].jobid}.log ---" in report, report
