@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -86,6 +87,23 @@ def workflow_run(tmp_path_factory) -> Path:
 def workflow_copy(tmp_path) -> Path:
     """A fresh, never-run copy of the workflow for tests that break things."""
     return copy_workflow(tmp_path / "wf")
+
+
+def make_sqlite(path: Path, *statements: str) -> Path:
+    """A SQLite database at ``path``, made by running ``statements`` with sqlite3 itself."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.executescript(";\n".join(statements))
+    return path
+
+
+def sqlite_relations(db: Path) -> list[str]:
+    """The tables and views of ``db`` by name, SQLite's own left out, as sqlite3 lists them."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        return [r[0] for r in rows]
 
 
 @pytest.fixture(scope="session")

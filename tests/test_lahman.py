@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, sqlite_relations
 
 sys.path.insert(0, str(REPO / "scripts"))
 
@@ -184,14 +184,8 @@ def test_build_is_deterministic(tmp_path, small_db):
 
 
 def test_queries_equal_sql(small_db):
+    assert table_names(small_db) == sqlite_relations(small_db)
     conn = sqlite3.connect(small_db)
-    assert table_names(small_db) == [
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table','view') "
-            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
-    ]
     out = small_db.parent / "master_head.csv"
     write_table(out, master_head(small_db))
     cur = conn.execute("SELECT * FROM Master ORDER BY playerID LIMIT 3")

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_lahman import sql_as_csv
 
-from conftest import REPO
+from conftest import REPO, make_sqlite, sqlite_relations
 
 sys.path.insert(0, str(REPO / "scripts"))
 
@@ -131,14 +131,8 @@ def test_column_types_come_from_the_values(user_db):
 
 
 def test_queries_equal_sql_on_a_user_database(user_db, tmp_path):
+    assert table_names(user_db) == sqlite_relations(user_db)
     conn = sqlite3.connect(user_db)
-    assert table_names(user_db) == [
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
-            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
-    ]
     out = tmp_path / "head.csv"
     write_table(out, master_head(user_db))
     with open(out, newline="") as fh:
@@ -217,11 +211,9 @@ def test_expressions_listing_sql_runs_on_sqlite(user_db):
 
 
 def test_no_master_relation(tmp_path):
-    db = tmp_path / "people_only.sqlite"
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE People (playerID TEXT, birthCountry TEXT)")
-    conn.commit()
-    conn.close()
+    db = make_sqlite(
+        tmp_path / "people_only.sqlite", "CREATE TABLE People (playerID TEXT, birthCountry TEXT)"
+    )
     for call in (master_head, birth_country, expressions_listing):
         with pytest.raises(InputError, match=f"{db}: no table or view 'Master' \\(has: People\\)"):
             call(db)
@@ -231,11 +223,9 @@ def test_no_master_relation(tmp_path):
 
 
 def test_missing_column_is_named(tmp_path):
-    db = tmp_path / "user.sqlite"
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE Master (playerid TEXT, nameFirst TEXT)")
-    conn.commit()
-    conn.close()
+    db = make_sqlite(
+        tmp_path / "user.sqlite", "CREATE TABLE Master (playerid TEXT, nameFirst TEXT)"
+    )
     with pytest.raises(InputError, match=f"{db}: table 'Master' has no column 'birthCountry'$"):
         birth_country(db)
     with pytest.raises(InputError, match=r"no column 'playerID' \(there is 'playerid'\)"):
@@ -257,13 +247,12 @@ def test_corrupt_or_missing_database(tmp_path):
 
 
 def test_view_over_a_dropped_table(tmp_path):
-    db = tmp_path / "stale.sqlite"
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE People (playerID TEXT, birthCountry TEXT)")
-    conn.execute("CREATE VIEW Master AS SELECT * FROM People")
-    conn.execute("DROP TABLE People")
-    conn.commit()
-    conn.close()
+    db = make_sqlite(
+        tmp_path / "stale.sqlite",
+        "CREATE TABLE People (playerID TEXT, birthCountry TEXT)",
+        "CREATE VIEW Master AS SELECT * FROM People",
+        "DROP TABLE People",
+    )
     with pytest.raises(InputError, match=f"{db}: table 'Master' cannot be read"):
         birth_country(db)
 

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_lahman import sql_as_csv
 
-from conftest import copy_workflow, run_snakemake
+from conftest import copy_workflow, make_sqlite, run_snakemake, sqlite_relations
 
 TARGETS = [
     "results/tables/csv_describe.csv",
@@ -166,15 +166,9 @@ def test_database_holds_every_core_table(tables_run):
 
 def check_queries(workdir, db):
     """Every query file equals the same query run directly with sqlite3 on ``db``."""
-    conn = sqlite3.connect(db)
-    names = [
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
-            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
-    ]
+    names = sqlite_relations(db)
     assert (workdir / "results/lahman/tables.txt").read_text().splitlines() == names
+    conn = sqlite3.connect(db)
     with open(workdir / "results/lahman/master_head.csv", newline="") as fh:
         got = list(csv.reader(fh))
     assert got == sql_as_csv(conn.execute("SELECT * FROM Master ORDER BY playerID LIMIT 3"))
@@ -219,11 +213,9 @@ def test_user_database_runs_the_same_queries(workflow_copy):
 
 
 def test_user_database_missing_column(workflow_copy):
-    db = workflow_copy / "user.sqlite"
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE Master (playerID TEXT, nameFirst TEXT)")
-    conn.commit()
-    conn.close()
+    db = make_sqlite(
+        workflow_copy / "user.sqlite", "CREATE TABLE Master (playerID TEXT, nameFirst TEXT)"
+    )
     cfg = user_config(workflow_copy, db)
     out = failed(run_snakemake(workflow_copy, *QUERIES, configfile=cfg, check=False))
     assert f"{db}: table 'Master' has no column 'birthCountry'" in out
@@ -365,11 +357,9 @@ def test_user_database_through_every_backend(workflow_copy):
 
 
 def test_user_database_without_master(workflow_copy):
-    db = workflow_copy / "people.sqlite"
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE People (playerID TEXT, birthCountry TEXT)")
-    conn.commit()
-    conn.close()
+    db = make_sqlite(
+        workflow_copy / "people.sqlite", "CREATE TABLE People (playerID TEXT, birthCountry TEXT)"
+    )
     cfg = user_config(workflow_copy, db)
     for target in (PARQUET, EXPRESSIONS, QUERIES[1]):
         out = failed(run_snakemake(workflow_copy, target, configfile=cfg, check=False))
