@@ -246,33 +246,33 @@ def check_jobs(
         tasks = [j.array_task for j in jobs if j.rule == rule]
         if not tasks or not all(tasks):
             problems.append(f"the jobs of {rule} are not all tasks of a job array ({tasks})")
-    logs = slurm_logs_of_log(log_text)
-    retried = []
-    for j in jobs:
-        if j.state != "COMPLETED":
-            said = f"job {j.jobid} ({j.rule}) is {j.state}"
-            if j.jobid in logs:
-                said += f"\n--- end of {logs[j.jobid]} ---\n{tail(logs[j.jobid])}\n---"
-            retried.append(said)
-    if problems:
-        problems += retried
     if account:
         problems += [f"job {j.jobid} charged {j.account}" for j in jobs if j.account != account]
     if partition:
         problems += [
             f"job {j.jobid} ran in {j.partition}" for j in jobs if j.partition != partition
         ]
+    # Every attempt that did not complete, with the end of its log: the failure's reason when
+    # something is wrong, a warning when a retry completed it.
+    logs = slurm_logs_of_log(log_text)
+    failed = []
+    for j in jobs:
+        if j.state != "COMPLETED":
+            said = f"job {j.jobid} ({j.rule}) is {j.state}"
+            if j.jobid in logs:
+                said += f"\n--- end of {logs[j.jobid]} ---\n{tail(logs[j.jobid])}\n---"
+            failed.append(said)
     if problems:
-        raise AssertionError("\n".join(problems))
+        raise AssertionError("\n".join(problems + failed))
     arrays = sum(j.array_task for j in done)
     report = (
         f"{sum(completed.values())} Slurm jobs of run {run_id} COMPLETED, {arrays} of them "
         f"array tasks: {dict(sorted(completed.items()))}"
     )
-    if retried:
+    if failed:
         report += (
-            f"\nWARNING: {len(retried)} failed attempt(s) that a retry completed:\n"
-            + "\n".join(retried)
+            f"\nWARNING: {len(failed)} failed attempt(s) that a retry completed:\n"
+            + "\n".join(failed)
         )
     return report
 
