@@ -41,3 +41,5 @@ rule all:
     default_target: True
     input:
         ALL_TARGETS,
+    message:
+        "{rule}: every result of the default run"

@@ -19,6 +19,8 @@ rule generate_blocks:
         runtime=10,
     params:
         spec=BLOCK_SPEC,
+    message:
+        "{rule}: batch {wildcards.batch}, {BATCH} npy blocks (log: {log})"
     script:
         "../scripts/generate_blocks.py"
 
@@ -27,6 +29,8 @@ rule blocks_npy:
     # Named target: every npy block, nothing else (used by the generation benchmark).
     input:
         NPY_BLOCKS,
+    message:
+        "{rule}: every npy block"
 
 
 rule block_csv:
@@ -45,6 +49,8 @@ rule block_csv:
     params:
         spec=BLOCK_SPEC,
         fmt=BLOCKS["csv_format"],
+    message:
+        "{rule}: CSV copies of the first {BLOCKS[csv_n]} blocks (log: {log})"
     script:
         "../scripts/block_csv.py"
 
@@ -73,6 +79,8 @@ rule bench_block_io:
         spec=BLOCK_SPEC,
         fmt=BLOCKS["csv_format"],
         repeats=config["bench"]["lesson_repeats"],
+    message:
+        "{rule}: the lesson's npy vs CSV timings and memory (threads: {threads}, log: {log})"
     script:
         "../scripts/bench_block_io.py"
 
@@ -102,6 +110,8 @@ rule bench_generate:
         snakefile=workflow.main_snakefile,
         repeats=config["bench"]["repeats"],
         default_run=config["bench"]["default_run"],
+    message:
+        "{rule}: block generation and the default run vs plain multiprocessing (processes: {threads}, log: {log})"
     script:
         "../scripts/bench_generate.py"
 

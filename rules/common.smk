@@ -3,8 +3,6 @@ import os
 import sys
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
-
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from sda.blocks import BlockSpec, batch_pattern, batch_regex, block_name
@@ -13,8 +11,13 @@ from sda.daskutil import scheduler_param
 from sda.resources import mem_by_attempt
 
 # The schema (strict: 2.0 is not an integer), defaults filled in, then the cross-field checks
-# of every section; an error names the key and stops the run before any job.
-validate_config(config, Path(workflow.basedir) / "config" / "schema" / "config.schema.yaml")
+# of every section; an error names the key and stops the run before any job. Values given with
+# --config (nested ones arrive as strings) are first read as the config file's would be.
+validate_config(
+    config,
+    Path(workflow.basedir) / "config" / "schema" / "config.schema.yaml",
+    cli=workflow.config_settings.config,
+)
 
 # The dask scheduler param of the dask rules: a name, or slurm with its dask.slurm settings.
 DASK_SCHEDULER = scheduler_param(config["dask"]["scheduler"], config)
@@ -42,14 +45,6 @@ ALL_TARGETS = []
 # sections; `bench.evidence: true` puts them in every run. Each topic adds its outputs here.
 EVIDENCE = {}
 EVIDENCE_ALWAYS = config["bench"]["evidence"]
-
-
-def run_cores(wildcards):
-    """--cores of this run, for the report's run facts (None where it was not given)."""
-    try:
-        return workflow.cores
-    except WorkflowError:
-        return None
 
 
 def evidence_present(evidence):

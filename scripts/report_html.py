@@ -14,7 +14,6 @@ if __name__ == "__main__":
         out=Path(sm.output.html),
         figdir=Path(sm.output.figures),
         config=dict(sm.params.config),
-        cores=sm.params.cores,
         root=Path.cwd(),
         evidence=list(sm.params.evidence),
         scaling=tuple(Path(p) for p in sm.params.scaling),

@@ -108,9 +108,8 @@ def sqlite_relations(db: Path) -> list[str]:
 
 @pytest.fixture(scope="session")
 def shared_wiki() -> Path:
-    """The real Wikipedia sample beside the checkout, or a skip saying why."""
-    if not SHARED_WIKI.is_dir() or not any(SHARED_WIKI.iterdir()):
-        pytest.skip(f"real Wikipedia text not available: {SHARED_WIKI} is absent")
+    """The real Wikipedia sample beside the checkout (tests using it are marked ``wiki``, which
+    skips them where it is absent)."""
     return SHARED_WIKI
 
 
@@ -137,29 +136,76 @@ def resize_filesystem(path: Path, size: str) -> None:
     subprocess.run(["mount", "-o", f"remount,size={size}", str(path)], check=True)
 
 
-# --- a real Slurm (ci/slurm/start.sh) -------------------------------------------------------
+# --- what a test needs beyond PyPI: a marker each, skipped with the reason where absent ---
 
 
 def _slurm_reason() -> str | None:
     """None when sinfo reaches a controller with an idle or mixed node, else why not."""
     if shutil.which("sinfo") is None:
-        return "no Slurm here: sinfo is not installed (ci/slurm/start.sh installs and starts one)"
+        return (
+            "needs a running Slurm: sinfo is not installed "
+            "(ci/slurm/start.sh installs and starts a single-node one, as root)"
+        )
     try:
         proc = subprocess.run(
             ["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=20
         )
     except subprocess.TimeoutExpired:
-        return "sinfo did not answer within 20 s"
+        return "needs a running Slurm: sinfo did not answer within 20 s"
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return f"no Slurm reachable (start one with ci/slurm/start.sh): sinfo says {last!r}"
+        return f"needs a running Slurm (start one with ci/slurm/start.sh): sinfo says {last!r}"
     if not {"idle", "mix", "alloc"} & set(proc.stdout.split()):
-        return f"Slurm has no usable node (sinfo states: {proc.stdout.split()})"
+        return f"needs a running Slurm with a usable node (sinfo states: {proc.stdout.split()})"
     return None
+
+
+def chromium() -> str | None:
+    """The headless browser of the report's rendering test."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _browser_reason() -> str | None:
+    if chromium() is None:
+        return "needs chromium, which is not installed: apt-get install chromium"
+    return None
+
+
+def _graphviz_reason() -> str | None:
+    from sda.taskgraph import has_graphviz
+
+    if not has_graphviz():
+        return "needs graphviz's dot, which is not installed: apt-get install graphviz"
+    return None
+
+
+def _wiki_reason() -> str | None:
+    if not SHARED_WIKI.is_dir() or not any(SHARED_WIKI.iterdir()):
+        return (
+            f"needs real Wikipedia text in {SHARED_WIKI}, which is absent (WikiExtractor "
+            "output of English Wikipedia: the team's test data, or any such folder there)"
+        )
+    return None
+
+
+# marker -> why a test so marked cannot run here (None: it can)
+NEEDS = {
+    "slurm": _slurm_reason,
+    "browser": _browser_reason,
+    "graphviz": _graphviz_reason,
+    "wiki": _wiki_reason,
+}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker, reason_of in NEEDS.items():
+        if item.get_closest_marker(marker) is not None and (reason := reason_of()):
+            pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def slurm() -> dict:
+    """The running Slurm's partition and account (tests using it are marked ``slurm``)."""
     reason = _slurm_reason()
     if reason:
         pytest.skip(reason)

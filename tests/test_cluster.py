@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -90,7 +91,9 @@ def test_no_slurm_commands_is_said_before_any_job(missing):
         check_dask(slurm_config(), which=which)
 
 
-def test_the_schema_checks_types_and_validate_config_the_rest():
+def test_the_schema_checks_types_and_validate_config_the_rest(monkeypatch):
+    # Slurm's commands as a cluster's login node has them, on any machine
+    monkeypatch.setattr(shutil, "which", everywhere)
     config = slurm_config(cores=0)
     with pytest.raises(ConfigError, match="^invalid config key dask.slurm.cores: "):
         validate_config(config, SCHEMA)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -213,3 +214,74 @@ def test_every_bound_is_stated_in_the_schema():
             if top is None or not any(w in spec.get("description", "") for w in said):
                 missing.append(f"{section}.{key}")
     assert missing == []
+
+
+# --- values given with --config ------------------------------------------------------------
+SCHEMA = REPO / "config" / "schema" / "config.schema.yaml"
+
+
+def with_cli(cli: dict) -> dict:
+    """The test config with ``--config key=value`` for each item of ``cli``, parsed and merged
+    by Snakemake's own functions (nested scalars arrive as strings), then validated."""
+    from snakemake.cli import parse_config
+    from snakemake.utils import update_config
+
+    config = load_yaml(REPO / "config" / "test.yaml")
+    parsed = parse_config([f"{k}={v}" for k, v in cli.items()])
+    update_config(config, parsed)
+    validate_config(config, SCHEMA, cli=parsed)
+    return config
+
+
+@pytest.mark.parametrize(
+    "cli, key, value",
+    [
+        ({"blocks": "{n: 40}"}, ("blocks", "n"), 40),
+        ({"bench": "{evidence: true}"}, ("bench", "evidence"), True),
+        ({"bench": "{evidence: yes}"}, ("bench", "evidence"), True),  # YAML's own reading
+        ({"blocks": "{mean: -350.5}"}, ("blocks", "mean"), -350.5),
+        ({"blocks": "{sd: 2}"}, ("blocks", "sd"), 2),  # an integer is a number
+        ({"blocks": "{batch: 10}"}, ("blocks", "batch"), 10),  # auto or an integer
+        ({"blocks": "{batch: auto}"}, ("blocks", "batch"), "auto"),
+        ({"dask": "{slurm: {jobs: 4, timeout: 60.5}}"}, ("dask", "slurm", "jobs"), 4),
+        ({"dask": "{slurm: {jobs: 4, timeout: 60.5}}"}, ("dask", "slurm", "timeout"), 60.5),
+        ({"dask": "{slurm: {interface: null}}"}, ("dask", "slurm", "interface"), None),
+        ({"dask": "{slurm: {account: '123'}}"}, ("dask", "slurm", "account"), "123"),
+        ({"scaling": "{blocks: [10, 20]}"}, ("scaling", "blocks"), [10, 20]),
+        ({"scaling": "{cores: [1, all]}"}, ("scaling", "cores"), [1, "all"]),
+        ({"wiki": "{url: 'file:///x.bz2'}"}, ("wiki", "url"), "file:///x.bz2"),
+        ({"blocks": "{csv_format: '%.3e'}"}, ("blocks", "csv_format"), "%.3e"),
+    ],
+)
+def test_config_values_are_read_as_in_the_config_file(cli, key, value):
+    config = with_cli(cli)
+    for part in key:
+        config = config[part]
+    assert config == value and type(config) is type(value)
+
+
+@pytest.mark.parametrize(
+    "cli, message",
+    [
+        ({"blocks": "{rows: 2.5}"}, "blocks.rows: 2.5 is not of type 'integer'"),
+        ({"blocks": "{n: ten}"}, "blocks.n: 'ten' is not of type 'integer'"),
+        ({"bench": "{evidence: yes please}"}, "bench.evidence: 'yes please' is not of type"),
+        ({"dask": "{slurm: {jobs: 0}}"}, "dask.slurm.jobs: 0 is less than the minimum of 1"),
+        ({"scaling": "{blocks: [10, x]}"}, "scaling.blocks.1: 'x' is not of type 'integer'"),
+        ({"blocks": "{n: 20"}, "blocks: '{n: 20' is not a mapping"),
+        ({"dask": "{slurm: 4}"}, "dask.slurm: '4' is not a mapping"),
+        ({"blocks": "{nn: 3}"}, "blocks.nn: is not a key of this workflow's config"),
+    ],
+)
+def test_bad_config_values_fail_naming_the_key(cli, message):
+    with pytest.raises(ConfigError, match=f"^invalid config key {re.escape(message)}"):
+        with_cli(cli)
+
+
+def test_a_config_file_string_is_not_read_as_a_number():
+    """Only --config values are read: a quoted number in a config file stays a string and is
+    refused, as before."""
+    config = load_yaml(REPO / "config" / "test.yaml")
+    config["blocks"]["n"] = "40"
+    with pytest.raises(ConfigError, match="^invalid config key blocks.n: '40' is not of type"):
+        validate_config(config, SCHEMA, cli={"wiki": {"source": "synthetic"}})

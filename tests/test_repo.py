@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 
 import yaml
 
-from conftest import REPO
+from conftest import NEEDS, REPO
 
 
 def quick_start_commands() -> list[str]:
@@ -23,10 +24,35 @@ def test_readme_has_exactly_two_quick_start_commands():
     assert "pip install" in test and "pytest" in test
 
 
-def test_ci_runs_the_readme_test_command():
+def test_ci_runs_the_readme_test_command_as_on_a_fresh_machine():
+    """.ci/run runs the README's test command with Slurm, chromium, dot and ../shared hidden,
+    then the tests that need one of them (each need a marker) with the tools."""
     _, test = quick_start_commands()
-    ci = (REPO / ".ci" / "run").read_text().splitlines()
-    assert test in [line.strip() for line in ci]
+    ci = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()]
+    assert f"ci/without-tools.sh sh -c '{test}'" in ci
+    with_tools = next(line for line in ci if line.startswith("python3 -m pytest -m "))
+    needs = set(re.findall(r"\w+", with_tools.split("-m ", 2)[2].split('"')[1])) - {"or"}
+    assert needs == set(NEEDS) - {"slurm"}  # Slurm's tests run where check.sh starts one
+    hidden = (REPO / "ci" / "without-tools.sh").read_text()
+    for tool in ("sbatch", "sinfo", "chromium", "dot"):
+        assert re.search(rf"\b{tool}\b", hidden.split("TOOLS=", 1)[1].split('"', 2)[1])
+
+
+def test_a_test_that_needs_a_missing_tool_says_which_and_how_to_get_it(monkeypatch, tmp_path):
+    import shutil
+
+    import conftest
+
+    monkeypatch.setattr(shutil, "which", lambda command: None)
+    monkeypatch.setattr(conftest, "SHARED_WIKI", tmp_path / "absent")
+    said = {marker: reason_of() for marker, reason_of in NEEDS.items()}
+    assert "sinfo is not installed" in said["slurm"] and "ci/slurm/start.sh" in said["slurm"]
+    assert "chromium" in said["browser"] and "apt-get install chromium" in said["browser"]
+    assert "dot" in said["graphviz"] and "apt-get install graphviz" in said["graphviz"]
+    assert str(tmp_path / "absent") in said["wiki"]
+    markers = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]
+    registered = {m.split(":")[0] for m in markers["ini_options"]["markers"]}
+    assert set(NEEDS) <= registered
 
 
 def pins(lines) -> dict[str, str]:
@@ -47,14 +73,19 @@ def test_conda_env_pins_match_requirements():
     assert "python=3.11" in env["dependencies"]
 
 
-def test_every_rule_names_the_conda_env_and_a_log():
-    for smk in sorted((REPO / "rules").glob("*.smk")):
+def test_every_rule_names_the_conda_env_and_a_log_and_has_a_one_line_message():
+    """A message makes a job's header one line (Snakemake would list every input and output:
+    up to 1000 paths); it starts with the rule's name and names the log."""
+    for smk in [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]:
         text = smk.read_text()
         for rule in re.split(r"\n(?=rule \w+:)", text)[1:]:
             name = re.match(r"rule (\w+):", rule).group(1)
+            message = re.search(r'\n    message:\n        "([^"\n]+)"\n', rule)
+            assert message and message.group(1).startswith("{rule}: "), f"rule {name}"
             if "script:" in rule or "shell:" in rule:
                 assert "conda:" in rule, f"{smk.name}: rule {name} has no conda env"
                 assert "log:" in rule, f"{smk.name}: rule {name} has no log"
+                assert "(log: {log})" in message.group(1) or "log: {log})" in message.group(1)
 
 
 def schema_keys(schema: dict, prefix: str = "") -> dict[str, dict]:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DEFAULT_REPORT, run_snakemake
+from conftest import DEFAULT_REPORT, chromium, run_snakemake
 from sda.io import InputError, read_json, read_table
 from sda.report.data import rule_of_benchmark
 from sda.report.numbers import column_unit, human, significant
@@ -409,10 +409,34 @@ def test_a_corrupt_rule_benchmark_fails_the_report_naming_it(tmp_path):
     benchmarks.mkdir(parents=True)
     tsv = benchmarks / "00.tsv"
     tsv.write_text("s\th:m:s\n0.5\t0:00:00\n")
-    section_run(_page(tmp_path), {}, tmp_path / "benchmarks", 2, "now")
+    section_run(_page(tmp_path), {}, tmp_path / "benchmarks", "now")
     tsv.write_text("s\th:m:s\n")  # a killed write of Snakemake's: the header only
     with pytest.raises(InputError, match=re.escape(f"{tsv}: no rows")):
-        section_run(_page(tmp_path), {}, tmp_path / "benchmarks", 2, "now")
+        section_run(_page(tmp_path), {}, tmp_path / "benchmarks", "now")
+
+
+def test_run_facts_give_each_rules_threads_from_its_benchmarks(tmp_path):
+    """The threads each job had, as Snakemake recorded them (benchmark-extended): a rule's
+    range over its jobs, ``?`` where a file has no threads column."""
+    benchmarks = tmp_path / "benchmarks"
+    (benchmarks / "generate_blocks").mkdir(parents=True)
+    header = "s\th:m:s\tjobid\trule_name\tthreads\n"
+    (benchmarks / "generate_blocks" / "0.tsv").write_text(header + "1.5\t0:00:01\t1\tg\t1\n")
+    (benchmarks / "generate_blocks" / "1.tsv").write_text(header + "2.5\t0:00:02\t2\tg\t3\n")
+    (benchmarks / "array_summary.tsv").write_text(header + "7\t0:00:07\t3\ta\t2\n")
+    (benchmarks / "old.tsv").write_text("s\th:m:s\n0.25\t0:00:00\n")
+    page = _page(tmp_path)
+    section_run(page, {}, benchmarks, "now")
+    body = page.sections[0].body
+    rows = re.findall(
+        r"<tr><td>(\w+)</td><td>(\d+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", body
+    )
+    assert rows == [
+        ("array_summary", "1", "2", "7.00 s"),
+        ("generate_blocks", "2", "1-3", "4.00 s"),
+        ("old", "1", "?", "250 ms"),
+    ]
+    assert "cores" not in body
 
 
 def test_a_corrupt_result_fails_the_report_rule_naming_it(workflow_run, tmp_path):
@@ -442,7 +466,7 @@ def test_report_target_regenerates_the_report_alone(workflow_run):
     proc = run_snakemake(workflow_run, "report")
     assert html.is_file()
     assert "report_html" in proc.stdout + proc.stderr
-    jobs = re.findall(r"^(?:local)?rule (\w+):$", proc.stdout + proc.stderr, re.M)
+    jobs = re.findall(r"^Job \d+: (\w+): ", proc.stdout + proc.stderr, re.M)
     assert jobs == ["report_html", "report"]
 
 
@@ -452,14 +476,11 @@ def test_snakemake_report_builds(workflow_run):
     assert out.is_file() and out.stat().st_size > 10_000
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (.ci/run installs it)")
+@pytest.mark.browser
 def test_report_renders_in_a_headless_browser(report, tmp_path):
     path, _, _ = report
     shot = tmp_path / "report.png"
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
     cmd += ["--window-size=1200,2000", f"--screenshot={shot}", path.resolve().as_uri()]
     subprocess.run(cmd, capture_output=True, timeout=120, check=True)
     pixels = mpimg.imread(shot)[..., :3]
@@ -507,3 +528,66 @@ def test_scaling_section_shows_the_run_when_it_exists(tmp_path):
     # generate: 5.125 s for 1 GB, 270.5 s for 32 GB -> s/GB x1.65: met; summary x2.53: not met
     assert "5.12 -&gt; 8.45 s/GB (x1.65)" in text and "9.87 -&gt; 25 s/GB (x2.53)" in text
     assert text.count("<td>met</td>") >= 2 and "<td>not met</td>" in text
+
+
+def axis_offsets(fig) -> list[str]:
+    """The offset or multiplier text of every axis of ``fig`` once drawn ('' where none)."""
+    fig.canvas.draw()
+    return [
+        axis.get_major_formatter().get_offset() for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+    ]
+
+
+def test_figures_in_the_units_of_their_tables_at_full_scale():
+    """At the default config's magnitudes (8 MB blocks, means of 1e6 numbers around 100 within
+    0.03): file sizes in MiB, means as they are, no offset or multiplier on any axis."""
+    from sda.report import figures
+
+    rows = pd.DataFrame(
+        {
+            "what": ["save_block", "save_block", "load_block_allocations"],
+            "method": ["npy", "csv", "npy"],
+            "seconds": [0.0111, 0.897, float("nan")],
+            "peak_mib": [float("nan"), float("nan"), 7.63],
+            "bytes": [8_000_128, 25_000_000, 8_000_128],
+        }
+    )
+    fig = figures.block_io(rows)
+    assert axis_offsets(fig) == [""] * 6
+    sizes = fig.axes[2]
+    assert sizes.get_title() == "file size per block (MiB)"
+    assert max(sizes.get_ylim()) < 30  # 7.63 and 23.8 MiB, not 8e6 and 2.5e7 bytes
+    assert [t.get_text() for t in sizes.texts] == ["7.63 MiB", "23.8 MiB"]
+    rng = np.random.default_rng(0)
+    means = pd.DataFrame(
+        {"block": range(100), **{f"s{k}": 100 + rng.normal(0, 0.01, 100) for k in range(14)}}
+    )
+    fig = figures.block_means(means)
+    assert axis_offsets(fig) == ["", ""]
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert all(float(label.replace("\u2212", "-")) > 99 for label in labels if label), labels
+
+
+def test_no_figure_of_the_report_uses_an_offset_or_a_multiplier(
+    workflow_run, tmp_path, monkeypatch
+):
+    """Every figure the report draws, on the results of the test run (``bench`` inputs)."""
+    from sda.report.sections import build_report
+    from sda.rulerun import mock_snakemake
+
+    drawn = {}
+    figure = Page.figure
+
+    def checked(self, fig, name, alt):
+        drawn[name] = axis_offsets(fig)
+        return figure(self, fig, name, alt)
+
+    monkeypatch.setattr(Page, "figure", checked)
+    monkeypatch.chdir(workflow_run)
+    sm, _ = mock_snakemake("bench", ["config/test.yaml"])
+    inputs = {k: Path(v) for k, v in sm.input.items()}
+    build_report(
+        inputs, tmp_path / "r.html", tmp_path / "figs", {}, workflow_run, list(sm.params.evidence)
+    )
+    assert len(drawn) >= 8, drawn
+    assert {name: offsets for name, offsets in drawn.items() if any(offsets)} == {}

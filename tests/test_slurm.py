@@ -123,6 +123,9 @@ def test_default_profile_leaves_the_execution_environment_to_other_profiles():
 
 def test_slurm_profile_resources_reach_the_jobs_in_a_dry_run(tmp_path):
     wf = copy_workflow(tmp_path / "wf")
+    # Without the rules' one-line messages, Snakemake's job headers list every resource.
+    for smk in [wf / "Snakefile", *(wf / "rules").glob("*.smk")]:
+        smk.write_text(re.sub(r'\n    message:\n        "[^"\n]*"', "", smk.read_text()))
     env = dict(os.environ, SDA_SLURM_PARTITION="p-dry", SDA_SLURM_ACCOUNT="a-dry")
     cmd = [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", "-n"]
     cmd += ["--configfile", "config/test.yaml"]
@@ -190,13 +193,15 @@ SACCT = """\
 """
 LOG = """\
 SLURM run ID: 0f9c
-rule generate_blocks:
-    jobid: 1
-Job 1 has been submitted with SLURM jobid 7 (log: /w/.snakemake/slurm_logs/rule_generate_blocks/7.log).
-localrule all:
+Job 1: generate_blocks: batch 00000, 10 npy blocks (log: logs/generate_blocks/00000.log)
+Job 3: generate_blocks: batch 00001, 10 npy blocks (log: logs/generate_blocks/00001.log)
+Submitted array job with Snakemake IDs 1,3 and SLURM job ID 6. The individual task IDs are 1-2.
+Job 4: hdf5_listing: results/stores/hdf5_listing.tsv (log: logs/hdf5_listing.log)
+Job 0: all: every result of the default run
 rule bench_generate:
     input: results/blocks/npy/x000000.npy
     jobid: 2
+Job 2 has been submitted with SLURM jobid 7 (log: /w/.snakemake/slurm_logs/rule_bench_generate/7.log).
 """
 
 
@@ -207,13 +212,14 @@ def test_sacct_and_log_parsing():
     assert [j.array_task for j in jobs] == [True, False, False, False]
     assert rule_of_comment("rule_block_csv_wildcards_x000001") == "block_csv"
     assert run_id_of_log(LOG) == "0f9c"
-    assert remote_rules_of_log(LOG) == Counter(generate_blocks=1, bench_generate=1)
-    retried = (
-        LOG + "Error in rule bench_generate:\n    jobid: 2\nrule bench_generate:\n    jobid: 2\n"
+    assert remote_rules_of_log(LOG) == Counter(generate_blocks=2, bench_generate=1)
+    retried = LOG + (
+        "Error in rule bench_generate:\n    jobid: 2\nrule bench_generate:\n    jobid: 2\n"
+        "Job 2 has been submitted with SLURM jobid 8 (log: /w/8.log).\n"
     )
-    assert remote_rules_of_log(retried) == Counter(generate_blocks=1, bench_generate=1)
+    assert remote_rules_of_log(retried) == Counter(generate_blocks=2, bench_generate=1)
     assert slurm_logs_of_log(LOG) == {
-        "7": Path("/w/.snakemake/slurm_logs/rule_generate_blocks/7.log")
+        "7": Path("/w/.snakemake/slurm_logs/rule_bench_generate/7.log")
     }
 
 

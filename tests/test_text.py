@@ -245,6 +245,7 @@ def test_sample_is_the_first_cleaned_words(synthetic):
         assert sample(synthetic, n=5) == text.translate(TABLE).lower().split()[:5]
 
 
+@pytest.mark.wiki
 def test_shared_wiki_counts_equal_counter(shared_wiki):
     check([str(p) for p in sorted(shared_wiki.iterdir())[:3]])
 

@@ -88,11 +88,6 @@ def test_generation_benchmark(workflow_run, test_config):
     assert int(gen["multiprocessing"]["repeats"]) == repeats + 1
 
 
-def test_second_run_has_nothing_to_do(workflow_run):
-    proc = run_snakemake(workflow_run, "-n")
-    assert "Nothing to be done" in proc.stdout + proc.stderr
-
-
 def test_regeneration_and_cores_give_identical_bytes(workflow_run, workflow_copy):
     """One core instead of two, and a deleted block re-made alone: the same bytes."""
     run_snakemake(workflow_copy, "blocks_npy", cores=1)

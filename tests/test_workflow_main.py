@@ -78,3 +78,95 @@ def test_job_reasons_do_not_list_every_input(workflow_copy):
     proc = run_snakemake(workflow_copy, "-n", configfile="config/config.yaml")
     assert "reason:" not in proc.stdout
     assert "Reasons:" in proc.stdout and "input files updated by another job" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "given, rule, jobs",
+    [
+        ("blocks={n: 40}", "generate_blocks", 4),  # the test config's 20 blocks: 2 batches
+        ("blocks={n: 40, batch: 1}", "generate_blocks", 40),
+        ("bench={evidence: true}", "bench_stores", 1),
+        ("text={bench_schedulers: false}", "bench_text_schedulers", 0),
+        ("blocks={csv_n: 0}", "csv_describe", 0),  # no CSV blocks: no describe
+        ("dask={slurm: {jobs: 4, cores: 2, timeout: 60.5}}", "array_summary", 1),
+        ("scaling={blocks: [10, 20], corpus_copies: [1]}", "array_summary", 1),
+    ],
+)
+def test_config_on_the_command_line_as_users_type_it(workflow_copy, given, rule, jobs):
+    """Nested --config values (strings to Snakemake) are read as in the config file: the job
+    set follows them."""
+    proc = run_snakemake(workflow_copy, "-n", "--config", given)
+    assert job_counts(proc).get(rule, 0) == jobs, proc.stdout
+
+
+@pytest.mark.parametrize(
+    "given, key",
+    [
+        ("blocks={rows: 2.5}", "blocks.rows"),
+        ("bench={evidence: yes please}", "bench.evidence"),
+        ("blocks={nn: 3}", "blocks.nn"),
+        ("blocks={n: 20", "blocks"),
+        ("dask={slurm: {jobs: [4]}}", "dask.slurm.jobs"),
+    ],
+)
+def test_bad_config_on_the_command_line_fails_naming_the_key(workflow_copy, given, key):
+    proc = run_snakemake(workflow_copy, "-n", "--config", given, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert f"invalid config key {key}: " in out, out
+    assert "Traceback" not in out and "Job stats" not in out
+
+
+NOTHING_TO_DO = "Nothing to be done (all requested files are present and up to date)."
+
+
+def dry_run(workdir, cores: int | None, *targets: str) -> str:
+    """``snakemake -n [--cores N] <targets>`` on the test config, as a user types it."""
+    cores_args = [] if cores is None else ["--cores", str(cores)]
+    proc = bare(workdir, "-n", *targets, *cores_args, "--configfile", "config/test.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    """A fresh copy of the workflow after its default run on the test config, and that run's
+    terminal (stdout and stderr, as a user sees them)."""
+    from conftest import copy_workflow
+
+    workdir = copy_workflow(tmp_path_factory.mktemp("default_run"))
+    proc = run_snakemake(workdir, cores=8)
+    return workdir, proc.stdout + proc.stderr
+
+
+def test_the_terminal_shows_snakemakes_job_lines_and_the_logs_the_details(default_run):
+    """Snakemake's job lines and progress on the terminal; the scripts' INFO lines, progress
+    included, only in each rule's log; no line longer than 300 characters."""
+    workdir, terminal = default_run
+    lines = terminal.splitlines()
+    assert not [line for line in lines if re.search(r"\bINFO\b|distributed\.", line)]
+    assert max(map(len, lines)) <= 300, max(lines, key=len)
+    assert "29 of 29 steps (100%) done" in terminal
+    jobs = re.findall(r"^Job \d+: (\w+): .*\(.*log: (logs/\S+\.log)\)$", terminal, re.M)
+    assert {rule for rule, _ in jobs} >= {"generate_blocks", "array_summary", "text_counts"}
+    assert "Shell command: None" not in terminal
+    for rule, log in jobs:  # each job's header names its log, which has the details
+        assert (workdir / log).stat().st_size > 0, (rule, log)
+    progress = (workdir / "logs" / "array_summary.log").read_text()
+    assert re.search(r"INFO sda\.daskutil: dask: \d+ of \d+ tasks done \(100%\)", progress)
+    written = (workdir / "logs" / "generate_blocks" / "00000.log").read_text()
+    assert "INFO sda: 10 of 10 blocks written" in written
+
+
+@pytest.mark.parametrize("cores", [None, 1, 2, 8])
+def test_a_finished_default_run_is_a_no_op_whatever_cores(default_run, cores):
+    workdir, _ = default_run
+    assert NOTHING_TO_DO in dry_run(workdir, cores)
+
+
+@pytest.mark.parametrize("cores", [None, 2, 8])
+def test_a_finished_bench_run_is_a_no_op_whatever_cores(workflow_run, cores):
+    """After the default run and `bench` (the session's run): neither target has anything to
+    do, whatever --cores is now."""
+    assert NOTHING_TO_DO in dry_run(workflow_run, cores)
+    assert NOTHING_TO_DO in dry_run(workflow_run, cores, "bench")

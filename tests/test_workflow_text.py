@@ -88,6 +88,7 @@ def test_benchmarks_agree(text_run):
     assert all(float(r["peak_mib"]) > 10 for r in bench.values())  # a Python process's VmHWM
 
 
+@pytest.mark.wiki
 def test_local_source_on_shared_wiki(shared_wiki, workflow_copy):
     files = sorted(shared_wiki.iterdir())[:3]
     overlay = workflow_copy / "local.yaml"

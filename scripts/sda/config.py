@@ -7,6 +7,11 @@ that a user knows what to fix before any job runs.
 The schema is applied more strictly than JSON schema's own types: an ``integer`` is a Python
 ``int`` (JSON schema also takes ``2.0`` and ``1.5e300``, floats with an integral value) and a
 ``number`` is finite (not ``.nan`` or ``.inf``); booleans are neither.
+
+Values given on the command line are read as the config file's are. Snakemake parses a nested
+``--config`` value (``blocks={n: 20}``) with YAML's BaseLoader, which leaves every scalar a
+string; :func:`read_cli_values` reads such a string as a YAML scalar where the schema wants a
+number or a boolean (``'20'`` -> 20, ``'true'`` -> True), before the same checks.
 """
 
 from __future__ import annotations
@@ -86,15 +91,76 @@ def _validator(schema_path: str):
         return strict_validator(yaml.safe_load(fh))
 
 
-def validate_config(config: dict, schema_path: str | Path) -> None:
+def validate_config(config: dict, schema_path: str | Path, cli: Mapping | None = None) -> None:
     """Validate ``config`` in place (defaults filled in) against the schema at ``schema_path``,
-    then the cross-field checks of every section; raise :class:`ConfigError` naming the key."""
+    then the cross-field checks of every section; raise :class:`ConfigError` naming the key.
+
+    ``cli`` holds the values given with ``--config`` (Snakemake's parse of them): their strings
+    are first read as YAML scalars where the schema wants one (:func:`read_cli_values`)."""
     from jsonschema.exceptions import best_match
 
-    error = best_match(_validator(str(schema_path)).iter_errors(config))
+    validator = _validator(str(schema_path))
+    if cli:
+        read_cli_values(config, cli, validator.schema)
+    error = best_match(validator.iter_errors(config))
     if error is not None:
         raise ConfigError(schema_error_message(error))
     check_config(config)
+
+
+SCALARS = {bool: "boolean", int: "integer", float: "number", type(None): "null"}
+
+
+def _types(schema: Mapping) -> set[str]:
+    """The JSON types ``schema`` allows, through ``oneOf``/``anyOf`` alternatives too."""
+    kind = schema.get("type", ())
+    types = {kind} if isinstance(kind, str) else set(kind)
+    for alternative in [*schema.get("oneOf", ()), *schema.get("anyOf", ())]:
+        types |= _types(alternative)
+    return types
+
+
+def _scalar(text: str, schema: Mapping):
+    """``text`` (a ``--config`` string) as the YAML scalar it spells, where ``schema`` wants a
+    number, a boolean or null; ``text`` itself where the schema wants a string. A key that
+    takes no string gets any scalar (``'2.5'`` for an integer key -> 2.5, which the schema then
+    refuses by name); a key that also takes a string only a scalar of a type it allows (``'100'``
+    for ``auto`` or an integer -> 100, ``'x1'`` stays ``'x1'``)."""
+    wanted = _types(schema) & {"integer", "number", "boolean", "null"}
+    if not wanted:
+        return text
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    kind = SCALARS.get(type(value))
+    if kind is None:  # a string, a list or a mapping: not a scalar of another type
+        return text
+    allowed = kind in wanted or (kind == "integer" and "number" in wanted)
+    return value if allowed or "string" not in _types(schema) else text
+
+
+def read_cli_values(config: dict, cli: Mapping, schema: Mapping, prefix: str = "") -> None:
+    """Read the strings of ``--config`` values (``cli``) in ``config`` as YAML scalars where the
+    schema wants one (:func:`_scalar`), at any depth and in lists. A mapping key given a string
+    (a malformed YAML mapping falls back to its text) is named."""
+    properties = schema.get("properties", {})
+    for key, given in cli.items():
+        sub, path = properties.get(key), f"{prefix}{key}"
+        if sub is None or key not in config:
+            continue  # an unknown key: the schema names it
+        if isinstance(given, str) and _types(sub) == {"object"}:
+            raise ConfigError(
+                f"invalid config key {path}: {given!r} is not a mapping (a --config value "
+                "is a YAML mapping in flow style, e.g. 'blocks={n: 20, csv_n: 2}')"
+            )
+        if isinstance(given, Mapping) and isinstance(config[key], dict):
+            read_cli_values(config[key], given, sub, f"{path}.")
+        elif isinstance(given, list) and isinstance(config[key], list):
+            items = sub.get("items", {})
+            config[key] = [_scalar(v, items) if isinstance(v, str) else v for v in config[key]]
+        elif isinstance(given, str) and isinstance(config[key], str):
+            config[key] = _scalar(config[key], sub)
 
 
 def _require(condition: bool, key: str, message: str) -> None:
@@ -208,9 +274,11 @@ def check_lahman(config: Mapping) -> None:
     )
 
 
-def check_dask(config: Mapping, which=shutil.which) -> None:
+def check_dask(config: Mapping, which=None) -> None:
     """Where a scheduler is ``slurm``: the ``dask.slurm`` section has what it needs, its values
-    parse, and Slurm's commands and dask-jobqueue are here (``which`` finds a command)."""
+    parse, and Slurm's commands and dask-jobqueue are here (``which`` finds a command;
+    ``shutil.which`` at the time of the call by default)."""
+    which = which or shutil.which
     from sda.cluster import REQUIRED, SLURM_COMMANDS, WALLTIME, uses_slurm
 
     keys = uses_slurm(config)

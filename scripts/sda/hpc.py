@@ -215,10 +215,18 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 
 
 def remote_rules_of_log(text: str) -> Counter:
-    """Jobs Snakemake ran as Slurm jobs, per rule: its ``rule x:`` blocks (``localrule x:`` ran
-    on the host), each job once: a retried job prints its block again, with the same jobid."""
-    blocks = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    jobid: (\d+)$", text, re.M)
-    return Counter(rule for rule, _ in set(blocks))
+    """Jobs Snakemake sent to Slurm, per rule, each job once (a retried job is submitted
+    again with the same id): the jobs the plugin announces (``Job 5 has been submitted with
+    SLURM jobid …``, ``Submitted array job with Snakemake IDs 1,2 …``), each with the rule of
+    its header (``Job 5: generate_blocks: …``, from the rules' messages, or a ``rule x:`` block
+    with its ``jobid``). Local rules run on the host and are never submitted."""
+    rules = dict(re.findall(r"^Job (\d+): (\w+): ", text, re.M))
+    blocks = re.findall(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    jobid: (\d+)$", text, re.M)
+    rules |= {jobid: rule for rule, jobid in blocks}
+    submitted = set(re.findall(r"^Job (\d+) has been submitted with SLURM jobid", text, re.M))
+    for ids in re.findall(r"Submitted array job with Snakemake IDs ([\d,]+)", text):
+        submitted |= set(ids.split(","))
+    return Counter(rules.get(jobid, f"(job {jobid})") for jobid in submitted)
 
 
 def check_jobs(

@@ -327,7 +327,7 @@ def _write_table(
     marks = ", ".join("?" * len(header))
     conn.executemany(f"INSERT INTO {quote(name)} VALUES ({marks})", zip(*columns, strict=True))
     if key and problem is not None and not problem.startswith("no column"):
-        log.warning("%s: no primary key (%s); plain index on %s instead", name, problem, key)
+        log.info("%s: no primary key (%s); plain index on %s instead", name, problem, key)
         conn.execute(
             f"CREATE INDEX {quote(f'idx_{name}_key')} ON {quote(name)} "
             f"({', '.join(quote(k) for k in key)})"

@@ -87,10 +87,14 @@ def run_rule(
     **wildcards: str,
 ) -> None:
     """Run the script of ``rule`` in this process, as Snakemake would (``__main__``, with the
-    ``snakemake`` object), after making the directories of its outputs and log."""
+    ``snakemake`` object), after making the directories of its outputs and log. Its log lines
+    are shown on the terminal too, and this process's stderr is left alone (:data:`sda.logs.ECHO`)."""
+    from sda import logs
+
     sm, script = mock_snakemake(rule, configfiles, snakefile, cores, **wildcards)
     for path in [*sm.output, *sm.log]:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    logs.ECHO = True
     runpy.run_path(str(script), init_globals={"snakemake": sm}, run_name="__main__")
 
 

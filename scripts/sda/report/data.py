@@ -142,17 +142,35 @@ def rule_of_benchmark(path: Path, benchmarks: Path) -> str:
 
 
 def read_rule_times(benchmarks: Path) -> pd.DataFrame:
-    """Wall time per rule (jobs, seconds summed) from Snakemake's ``benchmark:`` files,
-    slowest first."""
+    """Per rule, from Snakemake's ``benchmark:`` files: its jobs, their wall time summed, and
+    the fewest and most threads a job had (``threads``: recorded with ``benchmark-extended``,
+    as the workflow profile sets; NaN where a file predates it). Slowest first."""
     rows = []
     for path in sorted(Path(benchmarks).rglob("*.tsv")):
         frame = read_table(path, numeric=["s"], sep="\t")
-        rows.append({"rule": rule_of_benchmark(path, benchmarks), "seconds": frame["s"].sum()})
-    per_job = pd.DataFrame(rows, columns=["rule", "seconds"])
+        threads = frame["threads"] if "threads" in frame else pd.Series([float("nan")])
+        rows.append(
+            {
+                "rule": rule_of_benchmark(path, benchmarks),
+                "seconds": frame["s"].sum(),
+                "threads": pd.to_numeric(threads, errors="coerce").max(),
+            }
+        )
+    per_job = pd.DataFrame(rows, columns=["rule", "seconds", "threads"])
     per_rule = per_job.groupby("rule", as_index=False).agg(
-        jobs=("rule", "count"), seconds=("seconds", "sum")
+        jobs=("rule", "count"),
+        seconds=("seconds", "sum"),
+        threads_min=("threads", "min"),
+        threads_max=("threads", "max"),
     )
     return per_rule.sort_values(["seconds", "rule"], ascending=[False, True], ignore_index=True)
+
+
+def threads_range(low: float, high: float) -> str:
+    """``2``, ``1-2`` or ``?`` (not recorded) for the threads of a rule's jobs."""
+    if pd.isna(low) or pd.isna(high):
+        return "?"
+    return f"{low:.0f}" if low == high else f"{low:.0f}-{high:.0f}"
 
 
 def package_versions() -> dict[str, str]:

@@ -1,7 +1,9 @@
 """The report's figures, drawn with matplotlib from the frames of :mod:`sda.report.data`.
 
 Each function returns a figure; :meth:`sda.report.page.Page.figure` saves and embeds it.
-Numbers written on bars are formatted as in the tables (:func:`sda.report.numbers.human`).
+Numbers written on bars are formatted as in the tables (:func:`sda.report.numbers.human`);
+axes are in the tables' units (sizes in KiB/MiB/GiB) and never use an offset (``+1e2``) or a
+scientific multiplier (``1e7``): ticks show the values themselves.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sda.report.numbers import human  # noqa: E402
+from sda.report.numbers import byte_unit, human  # noqa: E402
+
+# Tick labels show values as they are: no offset, no multiplier from 1e-6 up to 1e9.
+matplotlib.rcParams.update({"axes.formatter.useoffset": False, "axes.formatter.limits": (-6, 9)})
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 
@@ -52,20 +57,26 @@ def grouped_bars(ax, frame: pd.DataFrame, label_col: str, value_cols: Sequence[s
 
 
 BLOCK_PANELS = (  # (what, column, unit, title)
-    ("save_block", "seconds", "s", "save time per block"),
-    ("load_block_allocations", "peak_mib", "MiB", "peak memory of one load (tracemalloc)"),
+    ("save_block", "seconds", "s", "save time per block (s)"),
+    ("load_block_allocations", "peak_mib", "MiB", "peak memory of one load (tracemalloc, MiB)"),
     ("save_block", "bytes", "B", "file size per block"),
 )
 
 
 def block_io(rows: pd.DataFrame):
-    """npy vs CSV: one panel per measurement, bars labelled in the column's unit."""
+    """npy vs CSV: one panel per measurement, bars labelled in the column's unit; file sizes
+    in the binary unit of the larger file."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
     for ax, (what, col, unit, title) in zip(axes, BLOCK_PANELS, strict=True):
         sub = rows[rows["what"] == what]
+        values = [float(v) for v in sub[col]]
+        if unit == "B" and values:
+            unit, factor = byte_unit(max(values))
+            values = [v / factor for v in values]
+            title = f"{title} ({unit})"
         if len(sub):
             colors = [COLORS[0], COLORS[1]][: len(sub)]
-            bars(ax, list(sub["method"]), list(sub[col]), color=colors, unit=unit)
+            bars(ax, list(sub["method"]), values, color=colors, unit=unit)
         ax.set_title(title)
         ax.margins(y=0.15)
     return fig

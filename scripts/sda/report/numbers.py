@@ -56,6 +56,15 @@ def scaled(x: float, units) -> str:
     return f"{significant(x / factor)} {name}"
 
 
+def byte_unit(largest: float) -> tuple[str, float]:
+    """The binary unit (name, bytes) for sizes up to ``largest`` bytes: the largest one it
+    reaches, so that an axis of file sizes reads 0-8 MiB, not 0-8e6 bytes."""
+    for name, factor in BYTES:
+        if abs(largest) >= factor:
+            return name, factor
+    return BYTES[-1]
+
+
 def is_number(value) -> bool:
     if isinstance(value, bool) or value is None:
         return False

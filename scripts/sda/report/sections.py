@@ -183,11 +183,13 @@ def lahman_ibis(page: Page, inputs: dict[str, Path]) -> dict:
     return context
 
 
-def section_run(page: Page, config: dict, benchmarks: Path, cores: int | None, started: str):
+def section_run(page: Page, config: dict, benchmarks: Path, started: str):
+    """Facts of the run that made the results: the report's date, the machine, the package
+    versions, and per rule its jobs, the threads each had and their wall time (Snakemake's
+    ``benchmark:`` files). Nothing of the command that happens to rebuild the report."""
     per_rule = data.read_rule_times(Path(benchmarks))
     facts = {
         "date": started,
-        "cores": cores,
         "python": platform.python_version(),
         "machine": f"{platform.system()} {platform.machine()}",
         **data.package_versions(),
@@ -201,7 +203,15 @@ def section_run(page: Page, config: dict, benchmarks: Path, cores: int | None, s
         )
         if len(per_rule)
         else None,
-        rules=[(r.rule, human(r.jobs), human(r.seconds, "s")) for r in per_rule.itertuples()],
+        rules=[
+            (
+                r.rule,
+                human(r.jobs),
+                data.threads_range(r.threads_min, r.threads_max),
+                human(r.seconds, "s"),
+            )
+            for r in per_rule.itertuples()
+        ],
         config=yaml.safe_dump(config, sort_keys=False),
     )
 
@@ -264,7 +274,6 @@ def build_report(
     out: Path,
     figdir: Path,
     config: dict,
-    cores: int | None,
     root: Path,
     evidence: Sequence[str] = (),
     scaling: tuple[Path, Path] | None = None,
@@ -283,6 +292,6 @@ def build_report(
     section_text(page, inputs)
     section_tables(page, inputs)
     section_scaling(page, *(scaling or (None, None)))
-    section_run(page, config, root / "benchmarks", cores, started)
+    section_run(page, config, root / "benchmarks", started)
     write_report(out, page)
     return page
