@@ -5,10 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from sda.blocks import BlockSpec, batch_pattern, batch_regex, block_name
-from sda.config import batch_size, validate_config
-from sda.daskutil import scheduler_param
-from sda.resources import mem_by_attempt
+from sda.blocks.generate import BlockSpec, batch_pattern, batch_regex, batch_size, block_name
+from sda.config import validate_config
+from sda.config_checks import CHECKS
+from sda.retries import mem_by_attempt
+from sda.scheduler import scheduler_param
 
 # The schema (strict: 2.0 is not an integer), defaults filled in, then the cross-field checks
 # of every section; an error names the key and stops the run before any job. Values given with
@@ -17,6 +18,7 @@ validate_config(
     config,
     Path(workflow.basedir) / "config" / "schema" / "config.schema.yaml",
     cli=workflow.config_settings.config,
+    checks=CHECKS,
 )
 
 # The dask scheduler param of the dask rules: a name, or slurm with its dask.slurm settings.
@@ -28,6 +30,20 @@ BLOCK_STEMS = [block_name(i) for i in range(BLOCKS["n"])]
 CSV_STEMS = BLOCK_STEMS[: BLOCKS["csv_n"]]
 NPY_BLOCKS = expand("results/blocks/npy/{stem}.npy", stem=BLOCK_STEMS)
 CSV_BLOCKS = expand("results/blocks/csv/{stem}.csv", stem=CSV_STEMS)
+STORES = config["stores"]
+WIKI = config["wiki"]
+TEXT = config["text"]
+
+# Params that several rules pass, defined once: the shape of a block (the readers check every
+# block against it), how text that is not UTF-8 is decoded, and the word count's settings.
+BLOCK_SHAPE = dict(shape=BLOCK_SPEC.shape)
+DECODING = dict(errors=WIKI["encoding_errors"])
+TEXT_PARAMS = dict(
+    **DECODING,
+    scheduler=scheduler_param(TEXT["scheduler"], config),
+    partitions=TEXT["partitions"],
+    files_per_task=TEXT["files_per_task"],
+)
 
 # `threads` is stated only where it says something: more than one core (the default is 1).
 # Threads of the rules that use every core they get: the CPUs of this machine, at most 8.

@@ -59,32 +59,15 @@ rule report_html:
         "../scripts/report_html.py"
 
 
-# `snakemake --cores 8 bench`: every evidence benchmark, then the report with their sections.
-# Same script and same file as report_html, which the default run picks (ruleorder below).
-rule bench:
+# `snakemake --cores 8 bench`: every evidence benchmark, then the same report with their
+# sections: report_html's rule with every evidence output as input. The default run picks
+# report_html (ruleorder below).
+use rule report_html as bench with:
     input:
         **REPORT_INPUTS,
         **EVIDENCE,
-    output:
-        html="results/report/report.html",
-        figures=directory("results/report/figures"),
-    log:
-        "logs/report_html.log",
-    conda:
-        "../envs/sda.yaml"
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        config=config,
-        evidence=list(EVIDENCE),
-        # shown when `snakemake --cores N scaling` has made them; a param, not an input, so
-        # that a default run never starts the scaling run
-        scaling=[rules.scaling.output.csv, rules.scaling.output.png],
     message:
         "{rule}: the evidence benchmarks' report {output.html} (log: {log})"
-    script:
-        "../scripts/report_html.py"
 
 
 ruleorder: report_html > bench

@@ -21,9 +21,9 @@ rule scaling:
         mem_mb=2000,
         runtime=480,
     params:
+        **DECODING,
         scaling=config["scaling"],
         spec=dataclasses.asdict(BLOCK_SPEC),
-        errors=WIKI["encoding_errors"],
         files_per_task=TEXT["files_per_task"],
     message:
         "{rule}: cost against size (threads: {threads}, log: {log})"

@@ -4,7 +4,6 @@ import math
 
 from sda.stores.paths import Stores, shard_blocks
 
-STORES = config["stores"]
 STORE_BLOCKS = NPY_BLOCKS[: STORES["n"]]
 # Every store of the first stores.n blocks, by name: the inputs of the rules that read them all.
 STORE_INPUTS = Stores.under("results/stores", STORE_BLOCKS, BLOCK_SPEC.shape).inputs()
@@ -38,7 +37,7 @@ rule store_npz:
         mem_mb=500,
         runtime=30,
     params:
-        shape=BLOCK_SPEC.shape,
+        **BLOCK_SHAPE,
     message:
         "{rule}: {output} from the first {STORES[n]} blocks (threads: {threads}, log: {log})"
     script:
@@ -61,7 +60,7 @@ rule store_memmap:
         mem_mb=500,
         runtime=30,
     params:
-        shape=BLOCK_SPEC.shape,
+        **BLOCK_SHAPE,
     message:
         "{rule}: {output.dat} from the first {STORES[n]} blocks (log: {log})"
     script:
@@ -84,7 +83,7 @@ rule store_hdf5:
         mem_mb=500,
         runtime=30,
     params:
-        shape=BLOCK_SPEC.shape,
+        **BLOCK_SHAPE,
     message:
         "{rule}: {output}, a dataset per block (log: {log})"
     script:
@@ -107,7 +106,7 @@ rule store_hdf5_chunked:
         mem_mb=500,
         runtime=60,
     params:
-        shape=BLOCK_SPEC.shape,
+        **BLOCK_SHAPE,
         compression=STORES["hdf5_compression"],
     message:
         "{rule}: {output}, one chunked dataset (log: {log})"
@@ -130,7 +129,7 @@ rule store_zarr:
         mem_mb=300 + 3 * ZARR_SHARD_MB,
         runtime=60,
     params:
-        shape=BLOCK_SPEC.shape,
+        **BLOCK_SHAPE,
         compression=STORES["zarr_compression"],
         shard_blocks=STORES["zarr_shard_blocks"],
     message:
@@ -188,7 +187,7 @@ rule block_means:
         mem_mb=mem_by_attempt(1000),
         runtime=30,
     params:
-        shape=BLOCK_SPEC.shape,
+        **BLOCK_SHAPE,
         scheduler=DASK_SCHEDULER,
     message:
         "{rule}: per-block means from every store, numpy and dask (threads: {threads}, log: {log})"
@@ -217,7 +216,7 @@ rule array_summary:
         mem_mb=mem_by_attempt(600),
         runtime=30,
     params:
-        shape=BLOCK_SPEC.shape,
+        **BLOCK_SHAPE,
         scheduler=DASK_SCHEDULER,
     message:
         "{rule}: mean, std, min, max of all {BLOCKS[n]} npy blocks with dask (threads: {threads}, log: {log})"
@@ -246,7 +245,7 @@ rule bench_stores:
         mem_mb=mem_by_attempt(max(1900, 300 + 3 * ZARR_SHARD_MB)),
         runtime=120,
     params:
-        shape=BLOCK_SPEC.shape,
+        **BLOCK_SHAPE,
         scheduler=DASK_SCHEDULER,
         hdf5_compression=STORES["hdf5_compression"],
         zarr_compression=STORES["zarr_compression"],

@@ -1,10 +1,8 @@
 # Word frequencies over Wikipedia: the corpus, the lesson's bag and delayed word counts,
 # the task graph, and the benchmarks (see docs/text.md).
+from sda.text.corpus import file_names
 from sda.text.words import matching_files
-from sda.wiki import file_names
 
-WIKI = config["wiki"]
-TEXT = config["text"]
 if WIKI["source"] == "local":
     WIKI_FILES = matching_files(WIKI["glob"])
 else:
@@ -13,12 +11,6 @@ else:
         source=WIKI["source"],
         name=file_names(WIKI["files"]),
     )
-TEXT_PARAMS = dict(
-    errors=WIKI["encoding_errors"],
-    scheduler=scheduler_param(TEXT["scheduler"], config),
-    partitions=TEXT["partitions"],
-    files_per_task=TEXT["files_per_task"],
-)
 
 
 rule wiki_synthetic:
@@ -138,7 +130,7 @@ rule text_sample:
         mem_mb=500,
         runtime=10,
     params:
-        errors=WIKI["encoding_errors"],
+        **DECODING,
     message:
         "{rule}: take(5) of the cleaned words (log: {log})"
     script:
@@ -166,7 +158,7 @@ rule text_delayed:
         mem_mb=mem_by_attempt(1500),
         runtime=30,
     params:
-        errors=WIKI["encoding_errors"],
+        **DECODING,
         scheduler=DASK_SCHEDULER,
     message:
         "{rule}: the top-5 with dask.delayed (log: {log})"
@@ -193,7 +185,7 @@ rule text_graph:
         mem_mb=500,
         runtime=10,
     params:
-        errors=WIKI["encoding_errors"],
+        **DECODING,
     message:
         "{rule}: the task graph of the cleaning chain (log: {log})"
     script:

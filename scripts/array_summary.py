@@ -1,9 +1,9 @@
 """Rule array_summary: mean, std, min, max over all npy blocks with dask, out of core."""
 
 if __name__ == "__main__":
-    from sda.daskutil import dask_scheduler
     from sda.io import write_json
     from sda.logs import setup_logging
+    from sda.scheduler import dask_scheduler
     from sda.stores.summary import array_summary
 
     sm = snakemake  # noqa: F821

@@ -3,9 +3,9 @@
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.bench.block_io import block_io_rows
-    from sda.bench.harness import write_rows
+    from sda.blocks.bench_block_io import block_io_rows
     from sda.logs import setup_logging
+    from sda.measure.rows import write_rows
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

@@ -4,9 +4,9 @@ multiprocessing script writing the same blocks."""
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.bench.generate import generate_rows
-    from sda.bench.harness import write_rows
+    from sda.blocks.bench_generate import generate_rows
     from sda.logs import setup_logging
+    from sda.measure.rows import write_rows
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

@@ -3,10 +3,10 @@
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.bench.harness import write_rows
-    from sda.bench.stores import bench_rows
-    from sda.daskutil import dask_scheduler
     from sda.logs import setup_logging
+    from sda.measure.rows import write_rows
+    from sda.scheduler import dask_scheduler
+    from sda.stores.bench_stores import bench_rows
     from sda.stores.paths import Stores
 
     sm = snakemake  # noqa: F821

@@ -1,10 +1,10 @@
 """Rule bench_tables: the CSV describe timed with pandas' C parser and with pyarrow."""
 
 if __name__ == "__main__":
-    from sda.bench.harness import write_rows
-    from sda.bench.tables import bench_rows
-    from sda.daskutil import dask_scheduler
     from sda.logs import setup_logging
+    from sda.measure.rows import write_rows
+    from sda.scheduler import dask_scheduler
+    from sda.tables.bench_tables import bench_rows
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

@@ -3,9 +3,9 @@
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.bench.harness import write_rows
-    from sda.bench.text import bench_rows
     from sda.logs import setup_logging
+    from sda.measure.rows import write_rows
+    from sda.text.bench_text import bench_rows
     from sda.text.count import partitions_for
 
     sm = snakemake  # noqa: F821
@@ -21,7 +21,6 @@ if __name__ == "__main__":
         partitions_for(len(files), p.partitions, sm.threads),
         p.files_per_task,
         p.repeats,
-        scratch=out.parent / f".{out.name}.scratch",
     )
     write_rows(out, rows)
     for row in rows:

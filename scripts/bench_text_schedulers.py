@@ -1,9 +1,9 @@
 """Rule bench_text_schedulers: the same top-10 on sync, threads, processes, LocalCluster."""
 
 if __name__ == "__main__":
-    from sda.bench.harness import write_rows
-    from sda.bench.text import SCHEDULER_FIELDS, scheduler_rows
     from sda.logs import setup_logging
+    from sda.measure.rows import write_rows
+    from sda.text.bench_text import SCHEDULER_FIELDS, scheduler_rows
     from sda.text.count import partitions_for
 
     sm = snakemake  # noqa: F821

@@ -2,7 +2,7 @@
 (a job per block would pay a Python start-up for half a second of work)."""
 
 if __name__ == "__main__":
-    from sda.blocks import csv_from_npy
+    from sda.blocks.generate import csv_from_npy
     from sda.logs import setup_logging
 
     sm = snakemake  # noqa: F821

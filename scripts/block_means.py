@@ -4,9 +4,9 @@ Also writes the lesson's one timed read of each store (``results/bench/store_rea
 """
 
 if __name__ == "__main__":
-    from sda.bench.harness import write_rows
-    from sda.daskutil import dask_scheduler
     from sda.logs import setup_logging
+    from sda.measure.rows import write_rows
+    from sda.scheduler import dask_scheduler
     from sda.stores.means import READ_FIELDS, block_means, read_rows, write_block_means
     from sda.stores.paths import Stores
 

@@ -5,10 +5,11 @@ engine comparison with repeats is the evidence benchmark ``bench_tables``).
 """
 
 if __name__ == "__main__":
-    from sda.bench.harness import timed_call, write_rows
-    from sda.daskutil import dask_scheduler
     from sda.logs import setup_logging
-    from sda.tables import describe_blocks, write_describe
+    from sda.measure.rows import write_rows
+    from sda.measure.timing import timed_call
+    from sda.scheduler import dask_scheduler
+    from sda.tables.describe import describe_blocks, write_describe
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

@@ -3,7 +3,7 @@
 if __name__ == "__main__":
     from pathlib import Path
 
-    from sda.blocks import write_block
+    from sda.blocks.generate import write_block
     from sda.disk import require_free
     from sda.logs import setup_logging
 

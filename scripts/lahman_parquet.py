@@ -1,8 +1,8 @@
 """Rule lahman_parquet: one table or view of the SQLite database as a Parquet file (odo's part)."""
 
 if __name__ == "__main__":
-    from sda.lahman_parquet import export_table
     from sda.logs import setup_logging
+    from sda.tables.lahman_parquet import export_table
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

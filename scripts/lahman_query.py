@@ -1,9 +1,14 @@
 """Rules lahman_*: one of the lesson's queries, as an ibis expression on SQLite, as a file."""
 
 if __name__ == "__main__":
-    from sda.lahman_db import write_lines, write_table
-    from sda.lahman_ibis import birth_country, master_head, table_names
     from sda.logs import setup_logging
+    from sda.tables.lahman_ibis import (
+        birth_country,
+        master_head,
+        table_names,
+        write_lines,
+        write_table,
+    )
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

@@ -4,10 +4,10 @@ if __name__ == "__main__":
     import signal
     import sys
 
-    from sda.blocks import BlockSpec
+    from sda.blocks.generate import BlockSpec
     from sda.logs import setup_logging
-    from sda.scaling import run_scaling, write_csv
-    from sda.scaling_report import plot
+    from sda.scaling.report import plot
+    from sda.scaling.run import run_scaling, write_csv
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

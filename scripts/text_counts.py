@@ -1,9 +1,9 @@
 """Rule text_counts: raw top-10, the cleaned frequency table (Parquet) and its top-5."""
 
 if __name__ == "__main__":
-    from sda.daskutil import dask_scheduler, scheduler_workers
-    from sda.io import write_csv_rows
+    from sda.io import write_csv
     from sda.logs import setup_logging
+    from sda.scheduler import dask_scheduler, scheduler_workers
     from sda.text.count import partitions_for, word_counts
     from sda.text.parquet import write_frequencies
 
@@ -15,9 +15,9 @@ if __name__ == "__main__":
     with dask_scheduler(p.scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb):
         result = word_counts(files, p.errors, 10, nparts, p.files_per_task)
         table = result.clean_table()
-        write_csv_rows(sm.output.top10, result.raw_top, ["word", "n"])
+        write_csv(sm.output.top10, result.raw_top, ["word", "n"])
         top5 = list(zip(table["word"][:5].to_pylist(), table["n"][:5].to_pylist(), strict=True))
-        write_csv_rows(sm.output.top5, top5, ["word", "n"])
+        write_csv(sm.output.top5, top5, ["word", "n"])
         write_frequencies(sm.output.frequencies, table, npartitions=nparts)
     log.info(
         "%d files, %d partitions: %d distinct cleaned words; non-UTF-8: %d files, %d bytes "

@@ -8,9 +8,9 @@ cores (measured in docs/text.md).
 if __name__ == "__main__":
     import csv
 
-    from sda.daskutil import dask_scheduler
-    from sda.io import write_csv_rows
+    from sda.io import write_csv
     from sda.logs import setup_logging
+    from sda.scheduler import dask_scheduler
     from sda.text.delayed import delayed_top_k
 
     sm = snakemake  # noqa: F821
@@ -21,5 +21,5 @@ if __name__ == "__main__":
         bag = [(r["word"], int(r["n"])) for r in csv.DictReader(fh)]
     if top5 != bag:
         raise RuntimeError(f"dask.delayed top-5 {top5} differs from the bag's {bag}")
-    write_csv_rows(sm.output[0], top5, ["word", "n"])
+    write_csv(sm.output[0], top5, ["word", "n"])
     log.info("delayed top-5 (equal to the bag's): %s", top5)

@@ -3,8 +3,8 @@
 
 if __name__ == "__main__":
     from sda.logs import setup_logging
-    from sda.taskgraph import draw
     from sda.text.lesson import cleaning_chain
+    from sda.text.taskgraph import draw
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

@@ -4,7 +4,7 @@ if __name__ == "__main__":
     from pathlib import Path
 
     from sda.logs import setup_logging
-    from sda.wiki import extract
+    from sda.text.corpus import extract
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

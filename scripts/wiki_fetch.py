@@ -2,7 +2,7 @@
 
 if __name__ == "__main__":
     from sda.logs import setup_logging
-    from sda.wiki import fetch
+    from sda.text.corpus import fetch
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

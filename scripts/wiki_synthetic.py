@@ -2,7 +2,7 @@
 
 if __name__ == "__main__":
     from sda.logs import setup_logging
-    from sda.wiki import write_synthetic
+    from sda.text.corpus import write_synthetic
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])

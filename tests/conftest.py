@@ -172,7 +172,7 @@ def _browser_reason() -> str | None:
 
 
 def _graphviz_reason() -> str | None:
-    from sda.taskgraph import has_graphviz
+    from sda.text.taskgraph import has_graphviz
 
     if not has_graphviz():
         return "needs graphviz's dot, which is not installed: apt-get install graphviz"

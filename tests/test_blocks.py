@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sda.blocks import (
+from sda.blocks.generate import (
     BlockSpec,
     batch_pattern,
     batch_regex,
@@ -141,18 +141,18 @@ def test_batches_cover_the_block_names():
 
 
 def test_load_peak_is_measured_in_the_child_even_under_a_big_parent(tmp_path):
-    from sda.bench.block_io import load_peak
-    from sda.bench.harness import high_water_mark
+    from sda.blocks.bench_block_io import load_peak
+    from sda.measure.process import vm_hwm
 
     path = tmp_path / "x000000.npy"
     np.save(path, np.ones((500, 1000)))  # 4 MB
     ballast = np.ones(50 * 2**20 // 8)  # the parent holds 50 MiB: must not hide the child's load
-    m = load_peak(path, "npy", tmp_path)
+    m = load_peak(path, "npy")
     nbytes = m.result
     assert nbytes == 4_000_000
     assert nbytes <= m.traced_bytes < 2 * nbytes
     assert m.peak_increment >= nbytes // 2, "max-RSS increment must see the loaded array"
-    assert m.peak_bytes < high_water_mark()  # the child's own peak, not this process's
+    assert m.peak_bytes < vm_hwm()  # the child's own peak, not this process's
     del ballast
 
 
@@ -162,7 +162,7 @@ def test_bare_snakefile_has_the_workflows_job_shape(tmp_path):
     import subprocess
     import sys
 
-    from sda.bench.generate import bare_snakefile
+    from sda.blocks.bench_generate import bare_snakefile
 
     (tmp_path / "Snakefile").write_text(bare_snakefile(20, 10))
     proc = subprocess.run(

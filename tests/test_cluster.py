@@ -15,10 +15,11 @@ import pytest
 import yaml
 
 from conftest import REPO, copy_workflow, load_yaml
-from sda.cluster import REQUIRED, SlurmSettings, uses_slurm
-from sda.config import ConfigError, check_dask, validate_config
-from sda.daskutil import check_spec, scheduler_param, scheduler_workers, spec_name
-from sda.resources import mem_by_attempt
+from sda.config import ConfigError, validate_config
+from sda.config_checks import CHECKS
+from sda.retries import mem_by_attempt
+from sda.scheduler import check_spec, scheduler_param, scheduler_workers, spec_name
+from sda.slurm_workers import REQUIRED, SlurmSettings, check_dask, uses_slurm
 
 SLURM_TOOLS = {"sbatch", "squeue", "scancel", "sacct", "sinfo", "srun", "salloc", "scontrol"}
 SCHEMA = REPO / "config" / "schema" / "config.schema.yaml"
@@ -96,17 +97,17 @@ def test_the_schema_checks_types_and_validate_config_the_rest(monkeypatch):
     monkeypatch.setattr(shutil, "which", everywhere)
     config = slurm_config(cores=0)
     with pytest.raises(ConfigError, match="^invalid config key dask.slurm.cores: "):
-        validate_config(config, SCHEMA)
+        validate_config(config, SCHEMA, checks=CHECKS)
     config = slurm_config()
     config["dask"]["slurm"]["nodes"] = 2
     with pytest.raises(ConfigError, match="^invalid config key dask.slurm.nodes: "):
-        validate_config(config, SCHEMA)
+        validate_config(config, SCHEMA, checks=CHECKS)
     config = slurm_config()
     config["dask"]["slurm"]["queue"] = ""
     with pytest.raises(ConfigError, match="^invalid config key dask.slurm.queue: missing"):
-        validate_config(config, SCHEMA)
+        validate_config(config, SCHEMA, checks=CHECKS)
     config = slurm_config()
-    validate_config(config, SCHEMA)  # defaults filled in
+    validate_config(config, SCHEMA, checks=CHECKS)  # defaults filled in
     assert config["dask"]["slurm"]["processes"] == 1
     assert config["dask"]["slurm"]["interface"] is None
     assert config["dask"]["slurm"]["timeout"] == 300
@@ -191,7 +192,7 @@ def test_dry_run_fails_before_any_job_naming_the_key(tmp_path):
 def test_settings_do_not_change_the_default_config():
     default = load_yaml(REPO / "config" / "config.yaml")
     before = copy.deepcopy(default)
-    validate_config(default, SCHEMA)
+    validate_config(default, SCHEMA, checks=CHECKS)
     assert before["dask"]["scheduler"] == "threads"
     assert {k for k, v in before["dask"]["slurm"].items() if v == ""} >= {
         "queue",

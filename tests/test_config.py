@@ -8,9 +8,17 @@ import re
 import pytest
 
 from conftest import REPO, load_yaml
-from sda.config import ConfigError, batch_size, check_config, schema_error_message, validate_config
+from sda.blocks.generate import batch_size
+from sda.config import ConfigError, schema_error_message, validate_config
+from sda.config_checks import CHECKS
 
 DEFAULT = load_yaml(REPO / "config" / "config.yaml")
+
+
+def check_all(config) -> None:
+    """Every cross-field check, as rules/common.smk runs them."""
+    for check in CHECKS:
+        check(config)
 
 
 def with_blocks(**changes):
@@ -20,8 +28,8 @@ def with_blocks(**changes):
 
 
 def test_defaults_pass():
-    check_config(DEFAULT)
-    check_config(load_yaml(REPO / "config" / "test.yaml"))
+    check_all(DEFAULT)
+    check_all(load_yaml(REPO / "config" / "test.yaml"))
 
 
 @pytest.mark.parametrize(
@@ -36,14 +44,14 @@ def test_defaults_pass():
 )
 def test_cross_field_errors_name_the_key(changes, key):
     with pytest.raises(ConfigError, match=f"invalid config key {key}:"):
-        check_config(with_blocks(**changes))
+        check_all(with_blocks(**changes))
 
 
 def test_stores_n_at_most_blocks_n():
     config = copy.deepcopy(DEFAULT)
     config["stores"]["n"] = 2000
     with pytest.raises(ConfigError, match="stores.n"):
-        check_config(config)
+        check_all(config)
 
 
 def test_batch_size_auto():
@@ -145,7 +153,7 @@ def test_every_bad_value_of_every_key_fails_naming_the_key():
     wrong = []
     for key, value in cases:
         try:
-            validate_config(with_value(TEST_CONFIG, key, value), SCHEMA)
+            validate_config(with_value(TEST_CONFIG, key, value), SCHEMA, checks=CHECKS)
             wrong.append(f"{key}={value!r}: accepted")
         except ConfigError as exc:
             if not str(exc).startswith("invalid config key ") or key not in str(exc):
@@ -154,7 +162,7 @@ def test_every_bad_value_of_every_key_fails_naming_the_key():
     assert len(cases) > 600 and wrong == []
     for key, values in ACCEPTED.items():
         for value in values:
-            validate_config(with_value(TEST_CONFIG, key, value), SCHEMA)
+            validate_config(with_value(TEST_CONFIG, key, value), SCHEMA, checks=CHECKS)
 
 
 @pytest.mark.parametrize(
@@ -181,7 +189,7 @@ def test_the_message_names_the_key_the_user_wrote(key, value, message):
         config["blocks"]["cols"] = 200  # 1.6 GB
         message = "a block of blocks.rows x blocks.cols = 1000000 x 200"
     with pytest.raises(ConfigError) as info:
-        validate_config(config, SCHEMA)
+        validate_config(config, SCHEMA, checks=CHECKS)
     assert str(info.value).startswith(f"invalid config key {key}: "), str(info.value)
     assert message in str(info.value)
 
@@ -190,14 +198,14 @@ def test_a_missing_key_is_named():
     config = copy.deepcopy(TEST_CONFIG)
     del config["blocks"]["rows"]
     with pytest.raises(ConfigError, match="^invalid config key blocks.rows: is required$"):
-        validate_config(config, SCHEMA)
+        validate_config(config, SCHEMA, checks=CHECKS)
 
 
 def test_validation_fills_in_defaults():
     config = copy.deepcopy(TEST_CONFIG)
     del config["text"]["graph_files"]
     config["tables"] = {}
-    validate_config(config, SCHEMA)
+    validate_config(config, SCHEMA, checks=CHECKS)
     assert config["text"]["graph_files"] == 3 and config["tables"]["csv_engine"] == "c"
 
 
@@ -229,7 +237,7 @@ def with_cli(cli: dict) -> dict:
     config = load_yaml(REPO / "config" / "test.yaml")
     parsed = parse_config([f"{k}={v}" for k, v in cli.items()])
     update_config(config, parsed)
-    validate_config(config, SCHEMA, cli=parsed)
+    validate_config(config, SCHEMA, cli=parsed, checks=CHECKS)
     return config
 
 
@@ -284,4 +292,4 @@ def test_a_config_file_string_is_not_read_as_a_number():
     config = load_yaml(REPO / "config" / "test.yaml")
     config["blocks"]["n"] = "40"
     with pytest.raises(ConfigError, match="^invalid config key blocks.n: '40' is not of type"):
-        validate_config(config, SCHEMA, cli={"wiki": {"source": "synthetic"}})
+        validate_config(config, SCHEMA, cli={"wiki": {"source": "synthetic"}}, checks=CHECKS)

@@ -1,4 +1,4 @@
-"""sda.daskutil.dask_scheduler: every form of dask.scheduler computes the right answer.
+"""sda.scheduler.dask_scheduler: every form of dask.scheduler computes the right answer.
 
 The address form is tested against a real ``dask scheduler`` + ``dask worker`` pair that this
 module starts on localhost (separate processes, TCP), as a user would with dask-jobqueue.
@@ -21,7 +21,7 @@ import dask.array as da
 import numpy as np
 import pytest
 
-from sda.daskutil import BLAS_VARS, check_spec, dask_scheduler, is_address
+from sda.scheduler import BLAS_VARS, check_spec, dask_scheduler, is_address
 
 
 def _data() -> np.ndarray:
@@ -157,7 +157,7 @@ def test_local_cluster_in_a_script_with_main_guard(tmp_path):
         "import sys\n"
         "if __name__ == '__main__':\n"
         "    import dask.array as da\n"
-        "    from sda.daskutil import dask_scheduler\n"
+        "    from sda.scheduler import dask_scheduler\n"
         "    with dask_scheduler('local-cluster', workers=2, memory_mb=800):\n"
         "        print(float(da.arange(1000, chunks=100).sum().compute()))\n"
     )
@@ -174,7 +174,7 @@ def test_local_computations_log_their_progress(spec, caplog):
     """A computation under dask_scheduler logs tasks done of all, about every tenth, ending at
     100%: what a user tailing the rule's log sees move."""
     x = da.ones((200, 10), chunks=(1, 10))  # 200 chunks: a few hundred tasks
-    with caplog.at_level("INFO", logger="sda.daskutil"), dask_scheduler(spec, workers=2):
+    with caplog.at_level("INFO", logger="sda.scheduler"), dask_scheduler(spec, workers=2):
         assert float(x.sum().compute()) == 2000.0
     lines = [r.getMessage() for r in caplog.records if "tasks done" in r.getMessage()]
     done = [tuple(map(int, re.match(r"dask: (\d+) of (\d+)", m).groups())) for m in lines]

@@ -16,7 +16,7 @@ import pytest
 
 import sda.stores.write
 from conftest import small_filesystem
-from sda.blocks import write_csv
+from sda.blocks.generate import write_csv
 from sda.disk import (
     DiskFullError,
     free_bytes,

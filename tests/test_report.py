@@ -300,7 +300,7 @@ def test_report_shows_the_lahman_expressions_their_sql_and_the_backends(report, 
 
     import ibis
 
-    from sda.lahman_ibis import EXPRESSIONS
+    from sda.tables.lahman_ibis import EXPRESSIONS
 
     _, text, parser = report
     section = text.split('<section id="tables">', 1)[1].split("</section>", 1)[0]
@@ -504,7 +504,7 @@ def test_scaling_section_shows_the_run_when_it_exists(tmp_path):
     """The scaling section appears only once the scaling run has made its CSV and plot, with
     every number equal to the CSV's and the targets computed from it."""
     from sda.report.sections import section_scaling
-    from sda.scaling_report import plot, read_csv
+    from sda.scaling.report import plot, read_csv
 
     csv, png = tmp_path / "scaling.csv", tmp_path / "scaling.png"
     page = _page(tmp_path)

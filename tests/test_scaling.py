@@ -18,11 +18,14 @@ import numpy as np
 import pytest
 
 from conftest import REPO, load_yaml
-from sda.blocks import BlockSpec, block_name, make_block
+from sda.blocks.generate import BlockSpec, block_name, make_block
 from sda.config import ConfigError, validate_config
+from sda.config_checks import CHECKS
 from sda.disk import DiskFullError
-from sda.pagecache import cached_fraction, evict_checked, ram_bytes, vm_hwm
-from sda.scaling import (
+from sda.measure.pagecache import cached_fraction, evict_checked, ram_bytes
+from sda.measure.process import vm_hwm
+from sda.scaling.report import plot, report_section, targets
+from sda.scaling.run import (
     FIELDS,
     check_disk,
     copy_corpus,
@@ -33,7 +36,6 @@ from sda.scaling import (
     scratch_of,
     write_csv,
 )
-from sda.scaling_report import plot, report_section, targets
 
 SCHEMA = REPO / "config" / "schema" / "config.schema.yaml"
 DEFAULT = load_yaml(REPO / "config" / "config.yaml")
@@ -42,7 +44,7 @@ PUNCT = str.maketrans("", "", string.punctuation)
 
 
 def mincore_fraction(path: Path) -> float:
-    """Cached fraction of ``path`` by mincore, independently of sda.pagecache: Python's own
+    """Cached fraction of ``path`` by mincore, independently of sda.measure.pagecache: Python's own
     mmap, its address through ctypes."""
     size = path.stat().st_size
     pages = (size + mmap.PAGESIZE - 1) // mmap.PAGESIZE
@@ -194,13 +196,13 @@ def test_bad_scaling_config_names_the_key(changes, key, monkeypatch):
     config = copy.deepcopy(DEFAULT)
     config["scaling"].update(changes)
     with pytest.raises(ConfigError, match=f"invalid config key {key}:"):
-        validate_config(config, SCHEMA)
+        validate_config(config, SCHEMA, checks=CHECKS)
 
 
 def test_scaling_defaults_filled_in():
     config = copy.deepcopy(DEFAULT)
     del config["scaling"]
-    validate_config(config, SCHEMA)
+    validate_config(config, SCHEMA, checks=CHECKS)
     assert config["scaling"]["blocks"] == [125, 250, 500, 1000, 2000, 4000]
     assert config["scaling"]["cores"] == [1, "all"] and config["scaling"]["scratch"] == ""
 

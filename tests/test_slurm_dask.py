@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from sda.daskutil import dask_scheduler
-from sda.hpc import DASK_WORKER_JOB, sacct_jobs
+from sda.scheduler import dask_scheduler
+from slurm_check import DASK_WORKER_JOB, sacct_jobs
 
 pytestmark = pytest.mark.slurm
 
@@ -84,7 +84,7 @@ if __name__ == "__main__":
 
     import dask
 
-    from sda.daskutil import dask_scheduler
+    from sda.scheduler import dask_scheduler
     from sda.logs import setup_logging
 
     sm = snakemake  # noqa: F821

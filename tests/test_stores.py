@@ -13,14 +13,15 @@ import pytest
 import zarr
 
 from conftest import REPO, load_yaml
-from sda.bench.stores import traced_peak_mib
-from sda.blocks import BlockSpec, write_block
-from sda.config import ConfigError, check_config, check_stores
+from sda.blocks.generate import BlockSpec, write_block
+from sda.config import ConfigError
+from sda.config_checks import CHECKS
 from sda.io import InputError, write_json
-from sda.pagecache import evict
+from sda.measure.pagecache import evict
+from sda.measure.process import traced_peak_mib
 from sda.stores.arrays import dask_memmap
 from sda.stores.means import MEANS, block_means, reader, write_block_means
-from sda.stores.paths import SOURCES, Stores
+from sda.stores.paths import SOURCES, Stores, check_stores
 from sda.stores.read import hdf5_listing, open_memmap
 from sda.stores.summary import array_summary
 from sda.stores.write import (
@@ -36,6 +37,12 @@ from sda.stores.zerocopy import hdf5_extents, load_extent, zarr_extents
 
 SPEC = BlockSpec(rows=12, cols=5, seed=9)
 N = 4
+
+
+def check_all(config) -> None:
+    """Every cross-field check, as rules/common.smk runs them."""
+    for check in CHECKS:
+        check(config)
 
 
 def create_memmap(path, shape) -> np.memmap:
@@ -333,7 +340,7 @@ def test_check_stores_config():
     huge = load_yaml(REPO / "config" / "test.yaml")
     huge["blocks"].update(rows=2**16, cols=2**13)
     with pytest.raises(ConfigError, match=r"blocks.rows: .* 4294967296 bytes.* 4 GiB"):
-        check_config(huge)
+        check_all(huge)
     big = {"blocks": {"n": 200, "rows": 1000, "cols": 1000}, "stores": {"n": 200}}
     check_stores({**big, "stores": {"n": 200, "zarr_shard_blocks": 134}})  # 1.07 GB
     check_stores({**big, "stores": {"n": 100, "zarr_shard_blocks": 500}})  # 100 blocks

@@ -1,9 +1,8 @@
-"""Unit tests of sda.tables: the dask describe of CSV blocks, its quartile bound, bad blocks."""
+"""Unit tests of sda.tables.describe: the dask describe of CSV blocks, its quartile bound, bad blocks."""
 
 from __future__ import annotations
 
 import copy
-import sys
 
 import dask
 import dask.dataframe as dd
@@ -11,16 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO
-
-SCHEMA = REPO / "config" / "schema" / "config.schema.yaml"
-
-sys.path.insert(0, str(REPO / "scripts"))
-
-from conftest import load_yaml  # noqa: E402
-from sda.config import ConfigError, check_lahman, validate_config  # noqa: E402
-from sda.io import InputError  # noqa: E402
-from sda.tables import (  # noqa: E402
+from conftest import REPO, load_yaml
+from sda.config import ConfigError, validate_config
+from sda.config_checks import CHECKS
+from sda.io import InputError
+from sda.tables.describe import (
     STATS,
     check_csv_block,
     describe_blocks,
@@ -29,6 +23,9 @@ from sda.tables import (  # noqa: E402
     read_blocks,
     write_describe,
 )
+from sda.tables.lahman_sqlite import check_lahman
+
+SCHEMA = REPO / "config" / "schema" / "config.schema.yaml"
 
 
 @pytest.fixture(autouse=True)
@@ -152,10 +149,10 @@ def test_unparsable_block_names_the_file(tmp_path, engine):
 
 def test_config_checks(tmp_path):
     config = load_yaml(REPO / "config" / "test.yaml")
-    validate_config(copy.deepcopy(config), SCHEMA)
+    validate_config(copy.deepcopy(config), SCHEMA, checks=CHECKS)
     config["tables"]["csv_engine"] = "python"  # an enum of the schema
     with pytest.raises(ConfigError, match="tables.csv_engine"):
-        validate_config(copy.deepcopy(config), SCHEMA)
+        validate_config(copy.deepcopy(config), SCHEMA, checks=CHECKS)
     missing = tmp_path / "lahman2013.sqlite"
     check_lahman({"lahman": {"sqlite": ""}})
     with pytest.raises(ConfigError, match=rf"lahman.sqlite: {missing} does not exist"):

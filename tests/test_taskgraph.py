@@ -17,9 +17,9 @@ import pytest
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
-from sda import taskgraph  # noqa: E402
+from sda.text import taskgraph  # noqa: E402
+from sda.text.corpus import file_names, write_synthetic  # noqa: E402
 from sda.text.lesson import cleaning_chain  # noqa: E402
-from sda.wiki import file_names, write_synthetic  # noqa: E402
 
 CHAIN = ["file_to_blocks", "list", "bag-from-delayed", "translate", "lower", "split", "flatten"]
 CHAIN += ["frequencies-part"]
@@ -93,7 +93,7 @@ def test_drawing_is_readable_and_the_same_every_time(files, tmp_path, engine):
         assert f">{name}<" in text or f"<!-- {name} -->" in text, name
     # Another process (other key tokens, other string hashes) draws the same bytes.
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); from sda import taskgraph;"
+        "import sys; sys.path.insert(0, sys.argv[1]); from sda.text import taskgraph;"
         "from sda.text.lesson import cleaning_chain;"
         "top = cleaning_chain(sys.argv[2:]).frequencies().topk(5, key=lambda x: x[1]);"
         f"taskgraph.draw(top, 'g.png', 'g.svg', title='chain', engine={engine!r})"

@@ -1,10 +1,11 @@
-"""Unit tests of sda.text and sda.wiki: every count against an independent collections.Counter."""
+"""Unit tests of sda.text and sda.text.corpus: every count against an independent collections.Counter."""
 
 from __future__ import annotations
 
 import re
 import string
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -16,16 +17,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from sda.bench.text import bench_rows  # noqa: E402
-from sda.config import ConfigError, check_wiki  # noqa: E402
+from sda.config import ConfigError
 from sda.io import InputError  # noqa: E402
-from sda.text.count import word_counts  # noqa: E402
-from sda.text.delayed import delayed_top_k  # noqa: E402
-from sda.text.lesson import lesson_counts, python_counts, sample  # noqa: E402
-from sda.text.parquet import write_frequencies  # noqa: E402
-from sda.text.words import PUNCT_RE, matching_files, top_k  # noqa: E402
-from sda.wiki import (  # noqa: E402
+from sda.text.bench_text import bench_rows  # noqa: E402
+from sda.text.corpus import (  # noqa: E402
     ZIPF_S,
+    check_wiki,  # noqa: E402
     draw,
     file_names,
     synthetic_text,
@@ -33,6 +30,11 @@ from sda.wiki import (  # noqa: E402
     write_synthetic,
     zipf_cdf,
 )
+from sda.text.count import word_counts  # noqa: E402
+from sda.text.delayed import delayed_top_k  # noqa: E402
+from sda.text.lesson import lesson_counts, python_counts, sample  # noqa: E402
+from sda.text.parquet import write_frequencies  # noqa: E402
+from sda.text.words import PUNCT_RE, matching_files, top_k  # noqa: E402
 
 TABLE = str.maketrans("", "", string.punctuation)
 
@@ -167,13 +169,16 @@ def test_strict_policy_names_the_file_in_the_lessons_bag(one_bad_file, scheduler
     assert sample(files, "replace")[:2] == ["fine", "text"]
 
 
-def test_strict_policy_names_the_file_in_the_text_benchmark(one_bad_file, tmp_path):
-    """bench_text runs each method in a child process: the child's error reaches the rule."""
+def test_strict_policy_names_the_file_in_the_text_benchmark(one_bad_file, tmp_path, monkeypatch):
+    """bench_text runs each method in a child process: the child's error reaches the rule, and
+    the measuring process leaves no file behind."""
     files, bad = one_bad_file
-    scratch = tmp_path / ".text.csv.scratch"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     with pytest.raises(InputError, match=rf"{bad}: not UTF-8 at byte 3"):
-        bench_rows(files, "strict", "sync", 1, 1, 1, 1, scratch=scratch)
-    assert not scratch.exists()
+        bench_rows(files, "strict", "sync", 1, 1, 1, 1)
+    assert list(temp.iterdir()) == []
 
 
 def test_empty_glob_names_the_pattern(tmp_path):

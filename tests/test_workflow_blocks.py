@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import run_snakemake
-from sda.bench.harness import FIELDS
+from sda.measure.rows import FIELDS
 
 
 def expected_block(cfg: dict, i: int) -> np.ndarray:

@@ -153,7 +153,7 @@ def test_the_terminal_shows_snakemakes_job_lines_and_the_logs_the_details(defaul
     for rule, log in jobs:  # each job's header names its log, which has the details
         assert (workdir / log).stat().st_size > 0, (rule, log)
     progress = (workdir / "logs" / "array_summary.log").read_text()
-    assert re.search(r"INFO sda\.daskutil: dask: \d+ of \d+ tasks done \(100%\)", progress)
+    assert re.search(r"INFO sda\.scheduler: dask: \d+ of \d+ tasks done \(100%\)", progress)
     written = (workdir / "logs" / "generate_blocks" / "00000.log").read_text()
     assert "INFO sda: 10 of 10 blocks written" in written
 

@@ -26,7 +26,7 @@ import psutil
 import pytest
 
 from conftest import copy_workflow, resize_filesystem, run_snakemake, small_filesystem
-from sda.hpc import compare_results
+from slurm_check import compare_results
 
 # A lean target set that still has every kind of temporary file: a batch of npy blocks, a
 # CSV copy, the bench scratch directory (results/bench/.block_io.csv.scratch), a directory

@@ -13,8 +13,8 @@ import pytest
 from test_workflow_main import job_counts
 
 from conftest import copy_workflow, run_snakemake
-from sda.blocks import BlockSpec, make_block
-from sda.scaling import FIELDS, read_csv
+from sda.blocks.generate import BlockSpec, make_block
+from sda.scaling.run import FIELDS, read_csv
 
 PUNCT = str.maketrans("", "", string.punctuation)
 

@@ -6,7 +6,7 @@
 #   3. check with sacct that every job Snakemake ran ended as a COMPLETED Slurm job, under
 #      the CI account and partition (a failed attempt is reported, with its log, and accepted
 #      only when the profile's retry of it completed);
-#   4. compare the two results/ trees byte for byte (sda.hpc.NONDETERMINISTIC lists what is
+#   4. compare the two results/ trees byte for byte (slurm_check.NONDETERMINISTIC lists what is
 #      not compared, and why);
 #   5. dask workers as Slurm jobs (dask.scheduler and text.scheduler: slurm, over lo):
 #      array_summary and text_counts run by a local Snakemake, then as Slurm jobs themselves
@@ -71,13 +71,13 @@ grep -E "^(Using profile|SLURM run ID|Job stats|total )" "$W/slurm.log" || true
 
 sleep 2 # slurmctld hands the last job records to slurmdbd asynchronously
 say "sacct: every job ended as a COMPLETED Slurm job (a failed attempt only if its retry completed)"
-"$PY" -m sda.hpc jobs "$W/slurm.log" --account "$SDA_SLURM_ACCOUNT" \
+"$PY" "$REPO/ci/slurm/slurm_check.py" jobs "$W/slurm.log" --account "$SDA_SLURM_ACCOUNT" \
   --partition "$SDA_SLURM_PARTITION" --array-rule generate_blocks
 sacct -X -n -S now-1hours --name "$(sed -n 's/^SLURM run ID: //p' "$W/slurm.log")" \
   -o JobID,Comment%45,State,Elapsed,ReqMem,AllocCPUS | head -n 40
 
 say "results/: local run vs slurm run"
-"$PY" -m sda.hpc compare "$W/local/results" "$W/slurm/results"
+"$PY" "$REPO/ci/slurm/slurm_check.py" compare "$W/local/results" "$W/slurm/results"
 
 # dask workers as Slurm jobs: one 1-core worker job per dask rule, over the loopback interface
 # (on a cluster: the site's queue and e.g. ib0).
@@ -116,7 +116,7 @@ rm -f "$W"/dask-in-job/results/tables/array_summary.json "$W"/dask-in-job/result
   --configfile config/test.yaml "$W/dask-slurm.yaml" >"$W/dask-in-job.log" 2>&1) ||
   { tail -n 60 "$W/dask-in-job.log"; exit 1; }
 sleep 2
-"$PY" -m sda.hpc jobs "$W/dask-in-job.log" --account "$SDA_SLURM_ACCOUNT" \
+"$PY" "$REPO/ci/slurm/slurm_check.py" jobs "$W/dask-in-job.log" --account "$SDA_SLURM_ACCOUNT" \
   --partition "$SDA_SLURM_PARTITION"
 grep -h "SLURMCluster: .* workers in Slurm jobs" "$W"/dask-in-job/logs/*.log
 
@@ -127,7 +127,7 @@ for run in dask-local dask-in-job; do
   done
 done
 say "identical: $DASK_OUTPUTS"
-"$PY" -m sda.hpc workers --since "$SINCE" --at-least 4
+"$PY" "$REPO/ci/slurm/slurm_check.py" workers --since "$SINCE" --at-least 4
 sacct -X -n -S "$SINCE" --name sda-dask -o JobID,JobName,State,Elapsed,AllocCPUS,ReqMem
 
 say "failure cases and the other Slurm tests (tests/test_slurm.py, tests/test_slurm_dask.py)"

@@ -135,14 +135,28 @@ def write_json(path: str | os.PathLike, data: Mapping) -> None:
         fh.write("\n")
 
 
-def write_csv_rows(
-    path: str | os.PathLike, rows: Iterable[Sequence], header: Sequence[str]
+def write_csv(
+    path: str | os.PathLike,
+    rows: Iterable[Sequence | Mapping],
+    header: Sequence[str],
+    lineterminator: str = "\n",
+    delimiter: str = ",",
 ) -> None:
-    """A small UTF-8 CSV (``\\n`` line ends) of a header and rows of values, atomically."""
+    """A UTF-8 CSV of a header and rows, atomically: the one CSV writer of the package. A row
+    is a sequence in the header's order, or a mapping by column (a missing column is empty, an
+    unknown one an error). Lines end in ``\n``; measurement tables keep the ``\r\n`` of
+    Python's ``csv`` module that they have always had (``lineterminator``)."""
+    header = list(header)
     with atomic_write(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
+        writer = csv.writer(fh, lineterminator=lineterminator, delimiter=delimiter)
         writer.writerow(header)
-        writer.writerows(rows)
+        for row in rows:
+            if isinstance(row, Mapping):
+                unknown = set(row) - set(header)
+                if unknown:
+                    raise ValueError(f"{path}: columns {sorted(unknown)} are not in {header}")
+                row = [row.get(col, "") for col in header]
+            writer.writerow(row)
 
 
 def now_iso() -> str:

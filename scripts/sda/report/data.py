@@ -23,7 +23,7 @@ PACKAGES = (
     "networkx",
     "jinja2",
 )
-# The benchmarks' one row layout (sda.bench.harness.FIELDS): the numbers the figures draw.
+# The benchmarks' one row layout (sda.measure.rows.FIELDS): the numbers the figures draw.
 STORES_BENCH_TIMES = ("seconds", "peak_mib")
 QUERY_FIELDS = ("query", "lesson", "source", "sql")
 

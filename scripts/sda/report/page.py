@@ -21,10 +21,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sda import repository  # noqa: E402
 from sda.io import InputError, atomic_write, read_json  # noqa: E402
 from sda.report.numbers import column_unit, human, is_number  # noqa: E402
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "report" / "templates"
+TEMPLATES = repository() / "report" / "templates"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -235,7 +235,7 @@ SCALING_SHOWN = [
 def section_scaling(page: Page, csv: Path | None, png: Path | None) -> None:
     """The scaling run (``snakemake --cores N scaling``), when it has been made: its rows, the
     targets and the plot; no section otherwise (it is never part of the default run)."""
-    from sda.scaling_report import report_section
+    from sda.scaling.report import report_section
 
     if csv is None or png is None or not Path(csv).exists():
         return

@@ -6,15 +6,14 @@ returns the per-block means; :func:`block_means` runs them all and checks that t
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 
-from sda.bench.harness import timed_call
-from sda.io import InputError, atomic_write
+from sda.io import InputError, write_csv
+from sda.measure.timing import timed_call
 from sda.stores.arrays import dask_hdf5, dask_hdf5_chunked, dask_memmap, dask_npy, dask_zarr
 from sda.stores.paths import SOURCES, STORE_OF, Stores, allocated_bytes, iter_blocks
 from sda.stores.read import (
@@ -232,8 +231,8 @@ def read_rows(stores: Stores, seconds: Mapping[str, float], cores: int) -> list[
 
 def write_block_means(path: str | Path, stores: Stores, means: Mapping[str, np.ndarray]) -> None:
     """One row per block, one column per source; floats written with ``repr`` (round-trip)."""
-    with atomic_write(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["block", *means])
-        for i, name in enumerate(_names(stores)):
-            writer.writerow([name, *(repr(float(v[i])) for v in means.values())])
+    rows = [
+        [name, *(repr(float(v[i])) for v in means.values())]
+        for i, name in enumerate(_names(stores))
+    ]
+    write_csv(path, rows, ["block", *means], lineterminator="\r\n")

@@ -7,12 +7,13 @@ A *source* is one way of computing the per-block means: numpy over a store (``me
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from sda.config import require
 from sda.io import load_npy
 
 DTYPE = np.dtype("float64")
@@ -122,3 +123,27 @@ def checksum(block: np.ndarray) -> str:
 def allocated_bytes(paths: Sequence[Path]) -> int:
     """Bytes allocated on disk (``st_blocks`` x 512), summed."""
     return sum(p.stat().st_blocks * 512 for p in paths)
+
+
+ZARR_SHARD_LIMIT = 2**30  # a Zarr shard is written in one piece, from memory
+
+
+# --- the config's cross-field checks (rules/common.smk, after the schema) --------------
+
+
+def check_stores(config: Mapping) -> None:
+    blocks, stores = config["blocks"], config["stores"]
+    require(
+        stores["n"] <= blocks["n"],
+        "stores.n",
+        f"{stores['n']} is larger than blocks.n={blocks['n']}",
+    )
+    nbytes = blocks["rows"] * blocks["cols"] * 8
+    shard = shard_blocks(stores["zarr_shard_blocks"], stores["n"]) * nbytes
+    require(
+        shard <= ZARR_SHARD_LIMIT,
+        "stores.zarr_shard_blocks",
+        f"a shard of {stores['zarr_shard_blocks']} blocks of {blocks['rows']}x{blocks['cols']} "
+        f"float64 is {shard} bytes, above {ZARR_SHARD_LIMIT} (1 GiB): the writer holds a whole "
+        "shard in memory (random.zarr)",
+    )

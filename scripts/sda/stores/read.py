@@ -4,7 +4,6 @@ the file and what differs."""
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sda.io import InputError, atomic_write
+from sda.io import InputError, write_csv
 from sda.stores.paths import CHUNKED_DATASET, DTYPE, checksum
 
 
@@ -175,7 +174,4 @@ def hdf5_listing(path: str | Path) -> list[dict]:
 
 
 def write_listing(path: str | Path, rows: Sequence[dict]) -> None:
-    with atomic_write(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, ["name", "shape", "created"], delimiter="\t")
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(path, rows, ["name", "shape", "created"], lineterminator="\r\n", delimiter="\t")

@@ -2,7 +2,7 @@
 
 ``dask.scheduler`` in the config is one of ``threads``, ``processes``, ``sync``,
 ``local-cluster``, ``slurm`` (dask workers as Slurm jobs, sized by ``dask.slurm``: see
-:mod:`sda.cluster`) or the address of a running ``distributed`` scheduler
+:mod:`sda.slurm_workers`) or the address of a running ``distributed`` scheduler
 (``tcp://host:port``). A rule's ``scheduler`` param is the name, or for ``slurm`` a mapping
 with ``name: slurm`` and the ``dask.slurm`` settings (:func:`scheduler_param`).
 
@@ -165,7 +165,7 @@ def dask_scheduler(
     """
     name = check_spec(spec)
     if name == "slurm":
-        from sda.cluster import SlurmSettings, slurm_client
+        from sda.slurm_workers import SlurmSettings, slurm_client
 
         if not isinstance(spec, Mapping):
             raise ValueError("dask scheduler slurm needs the dask.slurm settings with it")

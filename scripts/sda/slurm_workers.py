@@ -26,7 +26,9 @@ import subprocess
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+
+from sda import scripts_dir
+from sda.config import ConfigError, require
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,6 @@ SLURM_COMMANDS = ("sbatch", "squeue", "scancel")
 WALLTIME = re.compile(r"^(\d+-)?\d{1,3}(:\d{2}){0,2}$")
 JOB_NAME = "sda-dask"
 POLL_S = 1.0
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # scripts/, which holds the sda package
 
 
 class WorkerLost(RuntimeError):
@@ -223,7 +224,7 @@ def slurm_client(settings: SlurmSettings) -> Iterator[object]:
         # rule gives (relative to the workflow's directory): the same of both as the rule's.
         job_script_prologue=[
             f"cd {shlex.quote(os.getcwd())}",
-            f"export PYTHONPATH={shlex.quote(str(PACKAGE_ROOT))}${{PYTHONPATH:+:$PYTHONPATH}}",
+            f"export PYTHONPATH={shlex.quote(str(scripts_dir()))}${{PYTHONPATH:+:$PYTHONPATH}}",
         ],
         scheduler_options={"dashboard_address": ":0"},
     )
@@ -265,3 +266,48 @@ def slurm_client(settings: SlurmSettings) -> Iterator[object]:
     finally:
         cluster.close()
         log.info("dask SLURMCluster closed: worker jobs cancelled")
+
+
+# --- the config's cross-field checks (rules/common.smk, after the schema) --------------
+
+
+def check_dask(config: Mapping, which=None) -> None:
+    """Where a scheduler is ``slurm``: the ``dask.slurm`` section has what it needs, its values
+    parse, and Slurm's commands and dask-jobqueue are here (``which`` finds a command;
+    ``shutil.which`` at the time of the call by default)."""
+    which = which or shutil.which
+    keys = uses_slurm(config)
+    if not keys:
+        return
+    chosen = f"{keys[0]} is slurm"
+    section = config.get("dask", {}).get("slurm") or {}
+    for key in REQUIRED:
+        require(section.get(key) not in (None, ""), f"dask.slurm.{key}", f"missing ({chosen})")
+    from dask.utils import parse_bytes
+
+    try:
+        parse_bytes(section["memory"])
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"invalid config key dask.slurm.memory: {section['memory']!r} is not a size such "
+            f"as 4GB ({exc})"
+        ) from None
+    require(
+        bool(WALLTIME.match(str(section["walltime"]))),
+        "dask.slurm.walltime",
+        f"{section['walltime']!r} is not a Slurm time such as 01:30:00, 90 or 1-00:00:00",
+    )
+    for command in SLURM_COMMANDS:
+        require(
+            which(command) is not None,
+            keys[0],
+            f"slurm needs Slurm's `{command}` on PATH and there is none: no Slurm is reachable "
+            "from this machine",
+        )
+    try:
+        import dask_jobqueue  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            f"invalid config key {keys[0]}: slurm needs the dask-jobqueue package "
+            "(pip install -r requirements.txt)"
+        ) from None

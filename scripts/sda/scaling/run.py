@@ -2,20 +2,21 @@
 
 For each size in ``scaling.blocks`` (blocks of the configured shape) the blocks are generated
 in a scratch directory of their own, read back and the directory removed (also on failure).
-Every step runs in a fresh Python process (imports are done before its clock starts) and
-reports its wall time and its peak resident memory (``VmHWM``), so that sizes compare:
+Every step runs in a fresh Python process (:func:`sda.measure.process.fresh_process`: imports
+are done before its clock starts) and reports its wall time and its peak resident memory
+(``VmHWM``), so that sizes compare:
 
-* ``generate``: the blocks written by ``cores`` threads (:func:`sda.blocks.write_block`), timed
-  up to the data being on disk (every file and the directory ``fsync``'ed);
-* ``summary``: the whole-array mean, std, min and max (:func:`sda.stores.array_summary`);
+* ``generate``: the blocks written by ``cores`` threads (:func:`sda.blocks.generate.write_block`),
+  timed up to the data being on disk (every file and the directory ``fsync``'ed);
+* ``summary``: the whole-array mean, std, min and max (:func:`sda.stores.summary.array_summary`);
 * ``means``: the per-block means, ``dask.array`` over the npy blocks
-  (:func:`sda.stores.dask_npy`);
-* ``wordcount``: the workflow's word count (:func:`sda.text.word_counts`) on 1x, 2x, 4x the
-  corpus (copies of its files).
+  (:func:`sda.stores.arrays.dask_npy`);
+* ``wordcount``: the workflow's word count (:func:`sda.text.count.word_counts`) on 1x, 2x, 4x
+  the corpus (copies of its files).
 
 Reads run *cold* at every size and for every ``scaling.cores`` value: the files are flushed and
 evicted from the page cache just before, and the fraction still cached is measured with
-``mincore`` (:mod:`sda.pagecache`) and written in the row. One *warm* row per size follows for
+``mincore`` (:mod:`sda.measure.pagecache`) and written in the row. One *warm* row per size follows for
 reference. ``dd`` writes and reads a file on the same filesystem in the same run: the disk's
 own sequential speed, to which every step's GB/s is compared.
 """
@@ -30,15 +31,17 @@ import math
 import os
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sda.blocks import BlockSpec, block_name
+from sda.blocks.generate import BlockSpec, block_name
+from sda.config import require
 from sda.disk import DiskFullError, free_bytes, megabytes, mount_point
-from sda.io import atomic_write, scratch_dir
-from sda.pagecache import cached_fraction, evict_checked, fsync_paths, ram_bytes
+from sda.io import scratch_dir
+from sda.measure.pagecache import cached_fraction, evict_checked, fsync_paths, ram_bytes
+from sda.measure.process import fresh_process
+from sda.measure.rows import write_rows
+from sda.measure.timing import timed_call
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +112,7 @@ def step_generate(directory: str, n: int, spec: dict, cores: int) -> dict:
     flush them to disk."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from sda.blocks import write_block
+    from sda.blocks.generate import write_block
 
     block_spec = BlockSpec(**spec)
     files = [str(Path(directory) / f"{block_name(i)}.npy") for i in range(n)]
@@ -120,7 +123,7 @@ def step_generate(directory: str, n: int, spec: dict, cores: int) -> dict:
 
 
 def step_summary(files: list[str], shape: list[int], cores: int) -> dict:
-    from sda.daskutil import dask_scheduler
+    from sda.scheduler import dask_scheduler
     from sda.stores.summary import array_summary
 
     with dask_scheduler("threads", workers=cores):
@@ -129,7 +132,7 @@ def step_summary(files: list[str], shape: list[int], cores: int) -> dict:
 
 
 def step_means(files: list[str], shape: list[int], cores: int) -> dict:
-    from sda.daskutil import dask_scheduler
+    from sda.scheduler import dask_scheduler
     from sda.stores.arrays import dask_npy
     from sda.stores.means import block_mean_means
 
@@ -140,7 +143,7 @@ def step_means(files: list[str], shape: list[int], cores: int) -> dict:
 
 
 def step_wordcount(files: list[str], errors: str, cores: int, files_per_task: int) -> dict:
-    from sda.daskutil import dask_scheduler
+    from sda.scheduler import dask_scheduler
     from sda.text.count import partitions_for, word_counts
 
     with dask_scheduler("threads", workers=cores):
@@ -150,51 +153,22 @@ def step_wordcount(files: list[str], errors: str, cores: int, files_per_task: in
     return {"words": int(result.clean.counts.sum()), "top": top}
 
 
-STEPS = {
-    "generate": step_generate,
-    "summary": step_summary,
-    "means": step_means,
-    "wordcount": step_wordcount,
-}
-
-
-def child_main(argument: str) -> None:
-    """Run one step in this process; print ``{"wall_s", "peak_rss_bytes", "result"}`` as JSON.
-    The libraries a step uses are imported before its clock starts."""
-    import dask.array  # noqa: F401
-    import dask.bag  # noqa: F401
-    import numpy  # noqa: F401
-    import pyarrow.compute  # noqa: F401
-
-    import sda.daskutil  # noqa: F401
-    import sda.stores  # noqa: F401
-    import sda.text  # noqa: F401
-    from sda.pagecache import vm_hwm
-
-    request = json.loads(argument)
-    fn = STEPS[request["step"]]
-    start = time.perf_counter()
-    result = fn(**request["kwargs"])
-    wall = time.perf_counter() - start
-    print(json.dumps({"wall_s": wall, "peak_rss_bytes": vm_hwm(), "result": result}))
-
-
-_CHILD = "import sys; sys.path.insert(0, {scripts!r}); from sda.scaling import child_main; child_main(sys.stdin.read())"
+# what a step's process imports before its clock starts
+STEP_IMPORTS = (
+    "dask.array", "dask.bag", "numpy", "pyarrow.compute", "sda.scheduler", "sda.stores.summary",
+    "sda.stores.arrays", "sda.stores.means", "sda.text.count",
+)  # fmt: skip
 
 
 def run_step(step: str, **kwargs) -> dict:
-    """Run ``step`` in a fresh Python process; its stderr goes to the log. The request goes
-    through stdin: thousands of file names exceed the size limit of one argument."""
-    code = _CHILD.format(scripts=str(Path(__file__).resolve().parents[1]))
-    request = json.dumps({"step": step, "kwargs": kwargs})
-    proc = subprocess.run(
-        [sys.executable, "-c", code], input=request, capture_output=True, text=True
+    """Run ``step`` in a fresh Python process (untraced: tracemalloc would slow it down);
+    ``{"wall_s", "peak_rss_bytes", "result"}``. The child's stderr goes to the log."""
+    m = fresh_process(
+        f"sda.scaling.run:step_{step}", kwargs=kwargs, imports=STEP_IMPORTS, trace=False
     )
-    if proc.stderr.strip():
-        log.debug("%s: stderr of the step: %s", step, proc.stderr.strip()[-2000:])
-    if proc.returncode:
-        raise RuntimeError(f"scaling step {step} failed:\n{proc.stderr.strip()[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    if m.stderr.strip():
+        log.debug("%s: stderr of the step: %s", step, m.stderr.strip()[-2000:])
+    return {"wall_s": m.seconds, "peak_rss_bytes": m.peak_bytes, "result": m.result}
 
 
 # ---------------------------------------------------------------------------- the run (parent side)
@@ -205,17 +179,11 @@ def dd_speeds(directory: str | Path, nbytes: int) -> tuple[float, float, float]:
     (write GB/s, read GB/s, fraction of the file cached before the read)."""
     path = Path(directory) / "dd.bin"
     count = max(1, nbytes // MB)
-    start = time.perf_counter()
-    subprocess.run(
-        ["dd", "if=/dev/zero", f"of={path}", f"bs={MB}", f"count={count}", "conv=fsync",
-         "status=none"],
-        check=True,
-    )  # fmt: skip
-    write = time.perf_counter() - start
+    write_dd = ["dd", "if=/dev/zero", f"of={path}", f"bs={MB}", f"count={count}", "conv=fsync"]
+    _, write = timed_call(lambda: subprocess.run([*write_dd, "status=none"], check=True))
     cached = evict_checked([path])
-    start = time.perf_counter()
-    subprocess.run(["dd", f"if={path}", "of=/dev/null", f"bs={MB}", "status=none"], check=True)
-    read = time.perf_counter() - start
+    read_dd = ["dd", f"if={path}", "of=/dev/null", f"bs={MB}", "status=none"]
+    _, read = timed_call(lambda: subprocess.run(read_dd, check=True))
     path.unlink()
     return count * MB / write / GB, count * MB / read / GB, cached
 
@@ -339,12 +307,36 @@ def run_scaling(
 
 
 def write_csv(path: str | Path, rows: Sequence[Mapping]) -> None:
-    with atomic_write(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(path, rows, FIELDS)
 
 
 def read_csv(path: str | Path) -> list[dict]:
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+# --- the config's cross-field checks (rules/common.smk, after the schema) --------------
+
+
+def check_scaling(config: Mapping) -> None:
+    """The ``scaling`` target's lists name each value once; its scratch is a directory of its
+    own (the run removes what it makes there)."""
+    scaling = config.get("scaling", {})
+    for key in ("blocks", "cores", "corpus_copies"):
+        values = scaling.get(key, [])
+        require(
+            len(set(map(str, values))) == len(values),
+            f"scaling.{key}",
+            f"{values} lists a value twice",
+        )
+    scratch = scaling.get("scratch", "")
+    require(
+        not (scratch and Path(scratch).exists() and not Path(scratch).is_dir()),
+        "scaling.scratch",
+        f"{scratch} exists and is not a directory",
+    )
+    require(
+        not (scratch and Path(scratch).resolve() in (Path.cwd(), Path.cwd() / "results")),
+        "scaling.scratch",
+        f"{scratch} is removed after the run: name a directory of its own",
+    )

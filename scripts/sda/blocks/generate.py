@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sda.config import ConfigError, require
 from sda.io import atomic_write, load_npy, save_npy
 
 NAME_RE = re.compile(r"x(\d{6})\.(npy|csv)$")
@@ -130,3 +131,61 @@ def batch_pattern(directory: str, size: int, ext: str = ".npy") -> list[str]:
 def batch_regex(size: int) -> str:
     """Wildcard constraint of ``{batch}``: the leading digits that a batch's blocks share."""
     return rf"\d{{{6 - (len(str(size)) - 1)}}}"
+
+
+MAX_BLOCK_BYTES = 2**30  # a block is read whole into memory and is one dask chunk
+
+
+# --- the config's cross-field checks (rules/common.smk, after the schema) --------------
+
+
+def batch_size(n: int, batch: int | str) -> int:
+    """Blocks written per generation job.
+
+    ``auto`` picks the largest power of ten up to 100 that divides ``n`` (1000 blocks -> 10 jobs
+    of 100 blocks, so the workflow pays ten Python start-ups, not a thousand). An explicit value
+    must be a power of ten that divides ``n``: the batch is then the set of block names that share
+    all but their last digits, e.g. ``x0001??``.
+    """
+    if batch == "auto":
+        for size in (100, 10, 1):
+            if n % size == 0 and n // size >= 2 or size == 1:
+                return size
+    require(
+        isinstance(batch, int) and batch in (1, 10, 100, 1000),
+        "blocks.batch",
+        f"{batch!r} is not auto or a power of ten up to 1000",
+    )
+    require(n % batch == 0, "blocks.batch", f"{batch} does not divide blocks.n={n}")
+    return batch
+
+
+def check_blocks(config: Mapping) -> None:
+    blocks = config["blocks"]
+    n = blocks["n"]
+    require(
+        blocks["csv_n"] <= n,
+        "blocks.csv_n",
+        f"{blocks['csv_n']} is larger than blocks.n={n}",
+    )
+    require(n <= 1_000_000, "blocks.n", f"{n} blocks do not fit the x%06d names")
+    rows, cols = blocks["rows"], blocks["cols"]
+    nbytes = rows * cols * 8
+    require(
+        nbytes <= MAX_BLOCK_BYTES,
+        "blocks.cols" if cols > rows else "blocks.rows",
+        f"a block of blocks.rows x blocks.cols = {rows} x {cols} float64 is {nbytes} bytes, "
+        f"above {MAX_BLOCK_BYTES} (1 GiB: a block is read whole into memory, and is one dask "
+        "chunk; HDF5's chunk limit, 4 GiB, is above it)",
+    )
+    if blocks["distribution"] == "uniform":
+        require(
+            blocks["low"] < blocks["high"],
+            "blocks.low",
+            f"low={blocks['low']} must be below high={blocks['high']}",
+        )
+    batch_size(n, blocks.get("batch", "auto"))
+    try:
+        blocks["csv_format"] % 1.5
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid config key blocks.csv_format: {exc}") from None

@@ -13,13 +13,15 @@ import string
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from sda.config import require
 from sda.disk import require_free
 from sda.io import InputError, atomic_path, atomic_write, scratch_dir
+from sda.text.words import matching_files
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +187,7 @@ def write_synthetic(paths: list[str], file_bytes: int, seed: int, processes: int
         return
     import multiprocessing
 
-    from sda.daskutil import process_workers
+    from sda.scheduler import process_workers
 
     context = multiprocessing.get_context("spawn")
     workers = min(process_workers(processes), len(jobs))
@@ -236,3 +238,16 @@ def extract(dump: str | Path, outputs: list[str], outdir: str | Path, processes:
         for name, out in zip(wanted, outputs, strict=True):
             with atomic_path(out) as tmp:
                 shutil.move(str(scratch / "out" / name), tmp)
+
+
+# --- the config's cross-field checks (rules/common.smk, after the schema) --------------
+
+
+def check_wiki(config: Mapping) -> None:
+    wiki = config["wiki"]
+    if wiki["source"] == "local":
+        pattern = wiki["glob"]
+        require(bool(pattern), "wiki.glob", "is empty but wiki.source is local")
+        require(bool(matching_files(pattern)), "wiki.glob", f"{pattern!r} matches no files")
+    if wiki["source"] == "download":
+        require(bool(wiki["url"]), "wiki.url", "is empty but wiki.source is download")

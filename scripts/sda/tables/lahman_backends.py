@@ -1,8 +1,8 @@
 """Blaze's "many sources": the same ibis expressions run on SQLite and on DuckDB over Parquet.
 
-The expressions of :mod:`sda.lahman_ibis` are built once, on an unbound ``Master`` table, and
+The expressions of :mod:`sda.tables.lahman_ibis` are built once, on an unbound ``Master`` table, and
 the *same objects* are executed by two backends: ibis' SQLite backend on the database, and its
-DuckDB backend on the Parquet copy of ``Master`` (:mod:`sda.lahman_parquet`), registered under
+DuckDB backend on the Parquet copy of ``Master`` (:mod:`sda.tables.lahman_parquet`), registered under
 the same name. The count by country also runs a third way, written for
 ``dask.dataframe.read_parquet`` (ibis has no dask backend): the lesson's other tool.
 
@@ -15,7 +15,6 @@ one row per query and backend (``query, backend, rows, seconds, identical``);
 from __future__ import annotations
 
 import logging
-import statistics
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -24,15 +23,15 @@ import ibis
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sda.bench.harness import timed
 from sda.io import InputError, atomic_write
-from sda.lahman_db import frame_csv
-from sda.lahman_ibis import (
+from sda.measure.timing import warm_median
+from sda.tables.lahman_ibis import (
     EXPRESSIONS,
     MASTER,
     NULL_LABEL,
     build,
     connect,
+    frame_csv,
     sqlite_master,
     to_frame,
 )
@@ -73,13 +72,6 @@ def dask_birth_country(parquet: str | Path) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def timed_median(run: Callable[[], pd.DataFrame], repeats: int) -> tuple[pd.DataFrame, float]:
-    """The result of ``run()`` and the median of ``repeats`` wall times (seconds), after one
-    untimed run (imports, ibis' compile caches, the file's first read)."""
-    result = run()
-    return result, statistics.median(timed(run, max(1, repeats)))
-
-
 def first_difference(got: str, expected: str) -> str:
     """Where two CSV texts first differ, for the error message."""
     a, b = got.splitlines(), expected.splitlines()
@@ -98,7 +90,7 @@ def compare_backends(
 ) -> pd.DataFrame:
     """Run every expression on each backend and compare its CSV with ``expected[query]``.
 
-    ``expected`` maps each query of :data:`sda.lahman_ibis.EXPRESSIONS` to the file the
+    ``expected`` maps each query of :data:`sda.tables.lahman_ibis.EXPRESSIONS` to the file the
     SQLite rule wrote. The Parquet schema must be the schema of ``Master`` in ``db``: the
     expressions are built once, on that schema, and run unchanged on every backend.
     """
@@ -129,7 +121,7 @@ def compare_backends(
             for query, backends in runs.items():
                 want = Path(expected[query]).read_text(encoding="utf-8")
                 for backend, run in backends.items():
-                    frame, seconds = timed_median(run, repeats)
+                    frame, seconds = warm_median(run, repeats)
                     got = frame_csv(frame)
                     same = got == want
                     if not same:

@@ -9,8 +9,8 @@ package's spec, whose code never runs.
 column types inferred from every value (INTEGER, REAL or TEXT; an empty field is NULL), the
 primary keys that the data satisfies (a plain index otherwise), an index on ``playerID``, a
 view ``Master`` over ``People`` so that the lesson's queries run as written, and a ``metadata``
-table naming the data release. Reading a database, any database, is :mod:`sda.lahman_db`; the
-lesson's queries on it are :mod:`sda.lahman_ibis`.
+table naming the data release. Reading a database, any database, is :mod:`sda.tables.lahman_sqlite`; the
+lesson's queries on it are :mod:`sda.tables.lahman_ibis`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from sda.io import InputError, atomic_path
-from sda.lahman_db import quote
+from sda.tables.lahman_sqlite import quote
 
 log = logging.getLogger(__name__)
 

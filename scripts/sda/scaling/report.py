@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sda.io import atomic_path
-from sda.scaling import GB, PER_GB_TARGET, RSS_TARGET, read_csv
+from sda.scaling.run import GB, PER_GB_TARGET, RSS_TARGET, read_csv
 
 # (step, cache) lines of the plot, and how each is drawn
 LINES = {

@@ -1,14 +1,14 @@
 """The stores benchmark: write time, warm and cold read+mean time, bytes on disk and peak
 memory of every source, against the plain numpy pass over the memmap.
 
-Rows (:data:`sda.bench.harness.FIELDS`):
+Rows (:data:`sda.measure.rows.FIELDS`):
 
 - ``write``, per store: the store's writer on the same npy blocks (single-threaded), its bytes;
 - ``read_mean_cold``, per source: read and per-block means after evicting the store's files
   from the page cache;
 - ``read_mean_warm``, per source: the same with a warm cache, its traced peak memory, and its
   ratio to the baseline ``memmap`` (numpy over ``np.memmap``, block by block, one thread) in
-  ABBA order (:func:`sda.bench.harness.abba`); ``identical``: its means agree with the
+  ABBA order (:func:`sda.measure.timing.abba`); ``identical``: its means agree with the
   baseline's to :data:`sda.stores.means.RTOL` relative; ``note``: how it read its store;
 - ``read_mean_warm_same_store``, per dask source: its warm time over numpy's on the same store.
 
@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import logging
 import statistics
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from sda.bench.harness import abba, paired_ratio, row, timed
 from sda.io import scratch_dir
-from sda.pagecache import evict
+from sda.measure.pagecache import evict
+from sda.measure.process import traced_peak_mib
+from sda.measure.rows import row
+from sda.measure.timing import abba, paired_ratio, timed
 from sda.stores.means import MEANS, RTOL, reader
 from sda.stores.paths import NUMPY_SOURCES, SOURCES, STORE_OF, Stores, allocated_bytes
 from sda.stores.write import raw_bytes, write_store
@@ -38,17 +38,6 @@ log = logging.getLogger(__name__)
 BASELINE = "memmap"  # the plain numpy pass, np.memmap block by block
 RATIO_SOURCES = ("dask_memmap", "dask_hdf5_chunked", "dask_zarr")
 RATIO_TARGET = 1.5
-
-
-def traced_peak_mib(fn: Callable[[], object]) -> float:
-    """Peak of traced allocations (numpy buffers included) during one call, in MiB. Pages of a
-    memory-mapped file are page cache, not allocations, and do not count."""
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
 
 
 def bench_rows(
@@ -70,7 +59,7 @@ def bench_rows(
     pass each (which also checks the store and gives the means compared with the baseline's),
     then ``repeats`` rounds that visit every source in turn (side by side, so drift hits all
     alike); in each round a source is first evicted from the page cache and read cold. Then
-    warm, in ``repeats`` rounds: for each source :func:`sda.bench.harness.abba` against the
+    warm, in ``repeats`` rounds: for each source :func:`sda.measure.timing.abba` against the
     baseline. The ratio to the baseline is the median of the source's warm times over the
     median of the baseline times paired with them.
     """

@@ -14,14 +14,15 @@ build those expressions from a table ``master``, and nothing in them names a bac
 
 They are built on an *unbound* table (:func:`master_table`): a name and a schema, no
 connection. ``con.execute(expr)`` then runs the same expression object on any backend that has
-a table of that name: SQLite here, DuckDB over Parquet in :mod:`sda.lahman_backends`. The
-schema comes from the values the database holds (:func:`sda.lahman_db.column_types`), not from
+a table of that name: SQLite here, DuckDB over Parquet in :mod:`sda.tables.lahman_backends`. The
+schema comes from the values the database holds (:func:`sda.tables.lahman_sqlite.column_types`), not from
 its declared column types, so a user's database (``lahman2013.sqlite``, whose ``Master`` is a
 table) gives the same columns and values as ``sqlite3`` would.
 
 :func:`table_names`, :func:`master_head` and :func:`birth_country` are the rules' queries on a
 database file; errors raise :class:`sda.io.InputError` naming the file and the missing table or
-column, before ibis sees the database.
+column, before ibis sees the database. :func:`write_lines` and :func:`write_table` write their
+results (:func:`frame_csv`: the CSV text every backend's result is compared by).
 """
 
 from __future__ import annotations
@@ -29,16 +30,16 @@ from __future__ import annotations
 import contextlib
 import inspect
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import ibis
 import pandas as pd
 import pyarrow as pa
 
-from sda.io import InputError
-from sda.lahman_db import column_types, open_db
-from sda.lahman_parquet import arrow_table
+from sda.io import InputError, atomic_write
+from sda.tables.lahman_parquet import arrow_table
+from sda.tables.lahman_sqlite import column_types, open_db
 
 MASTER = "Master"
 NULL_LABEL = "(null)"
@@ -204,3 +205,22 @@ def expressions_listing(path: str | Path, dialects: Sequence[str] = ("sqlite", "
             }
         )
     return {"ibis": ibis.__version__, "table": MASTER, "queries": queries}
+
+
+# --- writing results --------------------------------------------------------------------------
+
+
+def frame_csv(frame: pd.DataFrame) -> str:
+    """The CSV text of a result table: a header, no index, NULL as an empty field."""
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def write_lines(path: str | Path, lines: Iterable[str]) -> None:
+    with atomic_write(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.writelines(f"{line}\n" for line in lines)
+
+
+def write_table(path: str | Path, frame: pd.DataFrame) -> None:
+    """The result table as :func:`frame_csv` text, in UTF-8."""
+    with atomic_write(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(frame_csv(frame))

@@ -1,6 +1,6 @@
 """The lesson's block measurements: npy vs CSV save time, load memory, load-and-mean time.
 
-Rows (:data:`sda.bench.harness.FIELDS`), all single-threaded numpy, ``threads`` 1:
+Rows (:data:`sda.measure.rows.FIELDS`), all single-threaded numpy, ``threads`` 1:
 
 - ``save_block``: one block saved as npy and as CSV (median seconds, file bytes; CSV's ratio to
   npy);
@@ -20,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sda.bench.harness import Measured, fresh_process, row, timed
-from sda.blocks import BlockSpec, make_block, write_csv
+from sda.blocks.generate import BlockSpec, make_block, write_csv
 from sda.io import load_npy, npy_size, save_npy, scratch_dir
+from sda.measure.process import Measured, fresh_process
+from sda.measure.rows import row
+from sda.measure.timing import timed
 
 
 def load_block(path: str, fmt: str) -> int:
@@ -31,10 +33,10 @@ def load_block(path: str, fmt: str) -> int:
     return int(a.nbytes)
 
 
-def load_peak(path: str | Path, fmt: str, scratch: str | Path) -> Measured:
-    """One load of ``path`` in a fresh process (:func:`sda.bench.harness.fresh_process`); its
+def load_peak(path: str | Path, fmt: str) -> Measured:
+    """One load of ``path`` in a fresh process (:func:`sda.measure.process.fresh_process`); its
     result is the array's bytes."""
-    return fresh_process("sda.bench.block_io:load_block", [str(path), fmt], Path(scratch))
+    return fresh_process("sda.blocks.bench_block_io:load_block", [str(path), fmt])
 
 
 def block_io_rows(
@@ -63,9 +65,7 @@ def block_io_rows(
                 row("save_block", form, seconds=save_s[form], repeats=repeats, threads=1,
                     nbytes=paths[form].stat().st_size, **ratio)
             )  # fmt: skip
-        loads = {
-            form: [load_peak(paths[form], form, scratch) for _ in range(repeats)] for form in paths
-        }
+        loads = {form: [load_peak(paths[form], form) for _ in range(repeats)] for form in paths}
         load_s = {form: statistics.median(m.seconds for m in runs) for form, runs in loads.items()}
         for form, runs in loads.items():
             common = dict(repeats=repeats, threads=1, nbytes=runs[0].result)

@@ -3,7 +3,7 @@
 The lesson's ``odo('sqlite:///lahman2013.sqlite::Master', 'master.csv')`` moved a table
 between formats. Here :func:`export_table` copies one table or view of an SQLite file to
 Parquet, with each column's type read from the values it holds
-(:func:`sda.lahman_db.column_types`): integers stay 64-bit integers, with or without NULLs, reals
+(:func:`sda.tables.lahman_sqlite.column_types`): integers stay 64-bit integers, with or without NULLs, reals
 are doubles, text is UTF-8 strings; a NULL stays a null. The values go from ``sqlite3`` straight
 into Arrow arrays (no float detour, so every integer is exact), in the database's row order.
 
@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sda.io import InputError, atomic_path
-from sda.lahman_db import column_types, open_db, quote, relations
+from sda.tables.lahman_sqlite import column_types, open_db, quote, relations
 
 ARROW_TYPES = {
     "int64": pa.int64(),

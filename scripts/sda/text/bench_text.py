@@ -1,7 +1,7 @@
 """The word-count benchmarks: ours vs the lesson's two baselines, and the schedulers.
 
-:func:`bench_rows` (``results/bench/text.csv``, rows of :data:`sda.bench.harness.FIELDS`, what
-``word_count``): each method runs in a fresh process (:func:`sda.bench.harness.fresh_process`),
+:func:`bench_rows` (``results/bench/text.csv``, rows of :data:`sda.measure.rows.FIELDS`, what
+``word_count``): each method runs in a fresh process (:func:`sda.measure.process.fresh_process`),
 in alternating order, and every one is timed to the same end point: the raw top-10 list and the
 full cleaned table as a Python ``dict``. ``threads``: ours, the dask scheduler's workers; plain
 Python, 1; the lesson's bag, dask's default for bags (a process pool of one worker per CPU).
@@ -16,8 +16,9 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
-from sda.bench.harness import fresh_process, round_order, row, timed_call
-from sda.io import scratch_dir
+from sda.measure.process import fresh_process
+from sda.measure.rows import row
+from sda.measure.timing import round_order, timed_call
 from sda.text.count import word_counts
 from sda.text.lesson import lesson_counts, lesson_top10, python_counts
 from sda.text.words import naming_undecodable
@@ -38,7 +39,7 @@ def run_ours(
     files_per_task: int,
 ) -> tuple[list, dict]:
     """The workflow's word count on ``scheduler``: (raw top-10, cleaned counts as a dict)."""
-    from sda.daskutil import dask_scheduler
+    from sda.scheduler import dask_scheduler
 
     with dask_scheduler(scheduler, workers=workers):
         result = word_counts(files, errors, 10, npartitions, files_per_task)
@@ -65,7 +66,6 @@ def bench_rows(
     npartitions: int,
     files_per_task: int,
     repeats: int,
-    scratch: str | Path,
 ) -> list[dict]:
     """Ours vs plain Python vs the lesson's bag pipeline, each run in a fresh process,
     alternating, ``repeats`` times; medians, peak memory, ratio to the faster baseline."""
@@ -81,21 +81,16 @@ def bench_rows(
     times: dict[str, list[float]] = {m: [] for m in METHODS}
     peaks: dict[str, int] = {m: 0 for m in METHODS}
     results: dict[str, tuple] = {}
-    with scratch_dir(scratch) as scratch:
-        for r in range(repeats):
-            for method in round_order(METHODS, r):
-                name, args = calls[method]
-                m = fresh_process(f"sda.bench.text:{name}", args, scratch, IMPORTS)
-                log.info(
-                    "repeat %d %s: %.3f s, peak %.0f MiB",
-                    r,
-                    method,
-                    m.seconds,
-                    m.peak_bytes / 2**20,
-                )
-                times[method].append(m.seconds)
-                peaks[method] = max(peaks[method], m.peak_bytes)
-                results.setdefault(method, m.result)
+    for r in range(repeats):
+        for method in round_order(METHODS, r):
+            name, args = calls[method]
+            m = fresh_process(f"sda.text.bench_text:{name}", args, imports=IMPORTS)
+            log.info(
+                "repeat %d %s: %.3f s, peak %.0f MiB", r, method, m.seconds, m.peak_bytes / 2**20
+            )
+            times[method].append(m.seconds)
+            peaks[method] = max(peaks[method], m.peak_bytes)
+            results.setdefault(method, m.result)
     med = {m: statistics.median(t) for m, t in times.items()}
     fastest = min(("python", "lesson_bag"), key=lambda m: med[m])
     nbytes = sum(Path(f).stat().st_size for f in files)
@@ -111,7 +106,7 @@ def scheduler_rows(
     files: Sequence[str], errors: str, workers: int, npartitions: int, files_per_task: int = 4
 ) -> list[dict]:
     """The same top-10 (the lesson's bag chain, and ours) on each scheduler, timed once each."""
-    from sda.daskutil import dask_scheduler, process_workers
+    from sda.scheduler import dask_scheduler, process_workers
 
     rows = []
     reference = None

@@ -13,15 +13,16 @@ from pathlib import Path
 
 import yaml
 
-from sda.bench.harness import round_order, row, timed, timed_call
-from sda.blocks import BlockSpec, batch_pattern, batch_regex, block_name
-from sda.config import batch_size
+from sda import scripts_dir
+from sda.blocks.generate import BlockSpec, batch_pattern, batch_regex, batch_size, block_name
 from sda.io import scratch_dir
+from sda.measure.rows import row
+from sda.measure.timing import round_order, timed, timed_call
 
 log = logging.getLogger(__name__)
 
 
-BASELINE_GENERATE = Path(__file__).resolve().parents[2] / "baselines" / "generate_mp.py"
+BASELINE_GENERATE = scripts_dir() / "baselines" / "generate_mp.py"
 
 
 NPY_DIR = "results/blocks/npy"  # where the workflow (and the bare Snakefile) write the blocks

@@ -1,6 +1,8 @@
 """Checks of a cluster run: which results must equal a local run, and which jobs Slurm ran.
 
-Used by ci/slurm/check.sh (``python -m sda.hpc compare|jobs ...``) and tests/test_slurm.py.
+The Slurm check's own tooling, not part of the workflow: run by ci/slurm/check.sh
+(``python3 ci/slurm/slurm_check.py compare|jobs|workers ...``), imported by tests/test_slurm.py
+and tests/test_slurm_dask.py (``ci/slurm`` is on pytest's path).
 """
 
 from __future__ import annotations
@@ -146,7 +148,7 @@ SACCT_FIELDS = (
     "Partition",
     "JobID",  # <array job>_<task> for a task of a job array, else the same as JobIDRaw
 )
-# The job name of dask's worker jobs (sda.cluster.JOB_NAME).
+# The job name of dask's worker jobs (sda.slurm_workers.JOB_NAME).
 DASK_WORKER_JOB = "sda-dask"
 
 
@@ -310,7 +312,7 @@ def check_dask_workers(since: str, at_least: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sda.hpc", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m slurm_check", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("compare", help="compare two results/ trees")
     c.add_argument("a", type=Path)

@@ -1,0 +1,59 @@
+"""The one row layout of every benchmark CSV, and its writer.
+
+:func:`row` makes a row of :data:`FIELDS`: what was measured, by which method, its median
+seconds over ``repeats`` runs, its peak memory, the threads it used, its ratio to ``baseline``
+(another method of the same ``what``), whether its result is identical to the baseline's, the
+bytes it wrote or read, and a note. :func:`write_rows` writes them (with :func:`sda.io.write_csv`,
+the package's one CSV writer, ending lines as Python's ``csv`` module does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sda.io import write_csv
+
+FIELDS = [
+    "what", "method", "seconds", "repeats", "peak_mib", "threads", "ratio", "baseline",
+    "identical", "bytes", "note",
+]  # fmt: skip
+
+
+def _number(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}g}"
+
+
+def row(
+    what: str,
+    method: str,
+    *,
+    repeats: int,
+    threads: int,
+    seconds: float | None = None,
+    peak_bytes: float | None = None,
+    ratio: float | None = None,
+    baseline: str = "",
+    identical: bool | None = None,
+    nbytes: int | None = None,
+    note: str = "",
+) -> dict:
+    """One benchmark row (:data:`FIELDS`); ``seconds`` is the median of ``repeats`` runs."""
+    return {
+        "what": what,
+        "method": method,
+        "seconds": _number(seconds, 6),
+        "repeats": repeats,
+        "peak_mib": _number(None if peak_bytes is None else peak_bytes / 2**20, 4),
+        "threads": threads,
+        "ratio": _number(ratio, 4),
+        "baseline": baseline,
+        "identical": "" if identical is None else ("yes" if identical else "no"),
+        "bytes": "" if nbytes is None else int(nbytes),
+        "note": note,
+    }
+
+
+def write_rows(path: str | Path, rows: Sequence[dict], fields: Sequence[str] = FIELDS) -> None:
+    """Write measurement rows (mappings by column) as CSV, atomically."""
+    write_csv(path, rows, fields, lineterminator="\r\n")
