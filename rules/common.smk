@@ -49,8 +49,8 @@ TEXT_PARAMS = dict(
 # Threads of the rules that use every core they get: the CPUs of this machine, at most 8.
 # Snakemake also caps them at --cores. A constant, not workflow.cores, so that `snakemake -n`
 # and `snakemake --unlock` work without --cores; and no more than the machine has, so that on a
-# small machine these rules can run beside others (measured: the default run took 224 s with 8
-# on 2 cores, each such job alone). On a cluster, change one rule with `set-threads`.
+# small machine these rules can run beside others (8 threads each on 2 cores would make every
+# such job run alone). On a cluster, change one rule with `set-threads`.
 ALL_THREADS = min(8, len(os.sched_getaffinity(0)))
 
 # Every topic adds its final outputs here; `rule all` asks for all of them.

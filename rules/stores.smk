@@ -184,7 +184,7 @@ rule block_means:
         "../envs/sda.yaml"
     threads: 2
     resources:
-        mem_mb=mem_by_attempt(1000),
+        mem_mb=mem_by_attempt(1100),
         runtime=30,
     params:
         **BLOCK_SHAPE,

@@ -38,7 +38,7 @@ rule csv_describe:
         "../envs/sda.yaml"
     threads: 4
     resources:
-        mem_mb=mem_by_attempt(800),
+        mem_mb=mem_by_attempt(1100),
         runtime=20,
     params:
         engine=config["tables"]["csv_engine"],

@@ -29,7 +29,7 @@ rule wiki_synthetic:
     threads: ALL_THREADS
     resources:
         # one worker process (~60 MB) per thread, plus the job's own Snakemake process
-        mem_mb=lambda wildcards, threads: 300 + 60 * threads,
+        mem_mb=lambda wildcards, threads: 400 + 60 * threads,
         runtime=20,
     params:
         file_bytes=WIKI["file_bytes"],
@@ -239,7 +239,7 @@ rule bench_text:
         "../envs/sda.yaml"
     threads: ALL_THREADS
     resources:
-        mem_mb=mem_by_attempt(1200),
+        mem_mb=mem_by_attempt(1500),
         runtime=60,
     params:
         **TEXT_PARAMS,
