@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_lahman import sql_as_csv
+from test_tables_lahman_build import sql_as_csv
 
 from conftest import copy_workflow, make_sqlite, run_snakemake, sqlite_relations
 

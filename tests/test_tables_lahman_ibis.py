@@ -15,7 +15,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_lahman import sql_as_csv
+from test_tables_lahman_build import sql_as_csv
 
 from conftest import make_sqlite, sqlite_relations
 from sda.io import InputError
