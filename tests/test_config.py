@@ -7,18 +7,12 @@ import re
 
 import pytest
 
-from conftest import REPO, load_yaml
+from conftest import REPO, SCHEMA, check_all, load_yaml
 from sda.blocks.generate import batch_size
 from sda.config import ConfigError, schema_error_message, validate_config
 from sda.config_checks import CHECKS
 
 DEFAULT = load_yaml(REPO / "config" / "config.yaml")
-
-
-def check_all(config) -> None:
-    """Every cross-field check, as rules/common.smk runs them."""
-    for check in CHECKS:
-        check(config)
 
 
 def with_blocks(**changes):
@@ -78,7 +72,6 @@ def test_schema_error_message_names_the_path():
 
 # --- every key of config/test.yaml, fed bad values -------------------------------------------
 
-SCHEMA = REPO / "config" / "schema" / "config.schema.yaml"
 TEST_CONFIG = load_yaml(REPO / "config" / "test.yaml")
 FUZZ_VALUES = [
     -1, 0, 1.5e300, -1.5e300, 2.5, 2.0, 10**12, 10**30, float("nan"), float("inf"),
@@ -222,10 +215,6 @@ def test_every_bound_is_stated_in_the_schema():
             if top is None or not any(w in spec.get("description", "") for w in said):
                 missing.append(f"{section}.{key}")
     assert missing == []
-
-
-# --- values given with --config ------------------------------------------------------------
-SCHEMA = REPO / "config" / "schema" / "config.schema.yaml"
 
 
 def with_cli(cli: dict) -> dict:

@@ -26,7 +26,7 @@ from sda.disk import (
     no_space_error,
     require_free,
 )
-from sda.io import atomic_path, atomic_write, save_npy, scratch_dir, temp_path
+from sda.io import atomic_path, atomic_write, save_npy
 
 
 def test_megabytes():
@@ -99,56 +99,6 @@ def test_no_space_message(tmp_path, monkeypatch):
 
 
 # --- what a killed job leaves, and the next write of the same output -------------------------
-
-
-def test_the_next_write_removes_what_a_killed_write_left(tmp_path):
-    out = tmp_path / "lahman.sqlite"
-    stale = temp_path(out, ".sqlite")
-    stale.write_bytes(b"half a database")
-    legacy = tmp_path / ".lahman.sqlite.k3j_x9ab.tmp.sqlite"  # mkstemp's names, older versions
-    legacy.write_bytes(b"older half")
-    unrelated = tmp_path / ".lahman.sqlite.keep"
-    unrelated.write_bytes(b"not ours")
-    with atomic_path(out, suffix=".sqlite") as tmp:
-        assert tmp == stale and not tmp.exists()
-        tmp.write_bytes(b"whole")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".lahman.sqlite.keep", "lahman.sqlite"]
-
-
-def test_a_killed_directory_write_is_removed_too(tmp_path):
-    out = tmp_path / "random.zarr"
-    stale = temp_path(out)
-    (stale / "c" / "0").mkdir(parents=True)
-    (stale / "c" / "0" / "0").write_bytes(b"chunk")
-    with atomic_path(out) as tmp:
-        assert not tmp.exists()
-        tmp.mkdir()
-        (tmp / "zarr.json").write_text("{}")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["random.zarr"]
-
-
-def test_scratch_dir_is_emptied_first_and_removed_however_it_ends(tmp_path):
-    scratch = tmp_path / ".stores.csv.scratch"
-    (scratch / "npy").mkdir(parents=True)
-    (scratch / "npy" / "x000000.npy").write_bytes(b"left by a killed run")
-    with scratch_dir(scratch) as d:
-        assert d.is_dir() and list(d.iterdir()) == []
-        (d / "a").write_text("x")
-    assert not scratch.exists()
-    with pytest.raises(RuntimeError, match="boom"), scratch_dir(scratch) as d:
-        (d / "a").write_text("x")
-        raise RuntimeError("boom")
-    assert not scratch.exists()
-
-
-def test_scratch_dir_checks_the_free_space_first(tmp_path, monkeypatch):
-    monkeypatch.setattr("sda.disk.free_bytes", lambda path: 10**6)
-    with pytest.raises(
-        DiskFullError, match=r"\.scratch: not enough free space \(needs about 2\.0 MB"
-    ):
-        with scratch_dir(tmp_path / ".x.scratch", needed=2 * 10**6):
-            pytest.fail("the block must not run")
-    assert list(tmp_path.iterdir()) == []
 
 
 # --- a real full disk: every kind of writer -------------------------------------------------

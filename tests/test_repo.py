@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tomllib
+from itertools import pairwise
 
+import pytest
 import yaml
 
-from conftest import NEEDS, REPO
+from conftest import NEEDS, REPO, copy_workflow, run_snakemake
 
 
 def quick_start_commands() -> list[str]:
@@ -127,3 +130,42 @@ def test_config_readme_describes_every_key_with_its_default():
             assert default == str(value), key
         elif default.startswith("`"):
             assert default.strip("`") in (value, '""' if value == "" else value), key
+
+
+# --- the workflow tier ---------------------------------------------------------------------------
+
+
+def test_a_test_not_marked_workflow_cannot_start_snakemake(request, tmp_path):
+    """conftest's helpers fail a test that is not marked ``workflow`` before they copy or run
+    anything, naming the test and the marker (this test is not marked: both refuse)."""
+    assert request.node.get_closest_marker("workflow") is None
+    with pytest.raises(pytest.fail.Exception, match="not marked workflow") as info:
+        run_snakemake(tmp_path, "-n")
+    assert request.node.nodeid in str(info.value) and "@pytest.mark.workflow" in str(info.value)
+    with pytest.raises(pytest.fail.Exception, match="not marked workflow"):
+        copy_workflow(tmp_path / "wf")
+    assert list(tmp_path.iterdir()) == []
+    markers = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]
+    registered = {m.split(":")[0] for m in markers["ini_options"]["markers"]}
+    assert "workflow" in registered and "slow" not in registered
+
+
+def test_snakemake_is_started_only_through_conftest():
+    """No test module builds a ``python -m snakemake`` (or ``sda.rulerun``) command or runs a
+    subprocess that names Snakemake itself, nor loads the workflow with mock_snakemake: each
+    goes through conftest's helpers, whose guard keeps the fast tier free of Snakemake."""
+    found = []
+    for path in sorted((REPO / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            where = f"{path.name}:{getattr(node, 'lineno', '?')}"
+            if isinstance(node, (ast.List, ast.Tuple)):
+                words = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+                if any(w == "-m" and m in ("snakemake", "sda.rulerun") for w, m in pairwise(words)):
+                    found.append(f"{where}: builds a snakemake command")
+            elif isinstance(node, ast.Call):
+                call = ast.unparse(node.func)
+                if call.startswith("subprocess.") and "snakemake" in ast.unparse(node).lower():
+                    found.append(f"{where}: runs Snakemake with {call}")
+            elif isinstance(node, ast.Name) and node.id == "mock_snakemake":
+                found.append(f"{where}: loads the workflow with mock_snakemake")
+    assert found == []

@@ -1,21 +1,22 @@
-"""A rule's script run outside Snakemake (``python -m sda.rulerun``) gets what Snakemake would
-give it, and writes the same files as the workflow's own run."""
+"""sda.rulerun: a rule's script run outside Snakemake (``python -m sda.rulerun``) gets what
+Snakemake would give it, and writes the same files as the workflow's own run. It loads the
+workflow with Snakemake: marked workflow."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
-from conftest import copy_workflow
+from conftest import copy_workflow, rulerun_command, run_workflow_command
+
+pytestmark = pytest.mark.workflow
 
 
 def rulerun(workdir, *args, check=True):
     env = dict(os.environ, PYTHONPATH="scripts", PYTHONDONTWRITEBYTECODE="1")
-    cmd = [sys.executable, "-m", "sda.rulerun", *args, "--configfile", "config/test.yaml"]
-    proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
+    cmd = rulerun_command(*args, "--configfile", "config/test.yaml")
+    proc = run_workflow_command(cmd, cwd=workdir, env=env, timeout=600)
     if check and proc.returncode != 0:
         pytest.fail(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc

@@ -1,39 +1,22 @@
-"""The Slurm profile, the cluster-vs-local comparison, and a job Slurm kills for its memory.
+"""A job Slurm kills for its memory: reported with its log, re-run or retried with more memory.
 
 Tests marked ``slurm`` need a running Slurm (ci/slurm/start.sh; ci/slurm/check.sh runs them);
-they are skipped, saying why, when ``sinfo`` cannot reach one.
+they are skipped, saying why, when ``sinfo`` cannot reach one. Whether this Slurm kills a job
+over its memory at all is read from its config (``memory_enforcement``, tested here without a
+Slurm).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 import time
-from collections import Counter
 from pathlib import Path
 
-import h5py
-import numpy as np
 import pytest
-import yaml
-import yte
 
-from conftest import REPO, copy_workflow
-from slurm_check import (
-    check_jobs,
-    compare_results,
-    excluded,
-    hdf5_content_equal,
-    parse_sacct,
-    remote_rules_of_log,
-    rule_of_comment,
-    run_id_of_log,
-    sacct_jobs,
-    slurm_logs_of_log,
-    tail,
-)
+from conftest import REPO, run_workflow_command, snakemake_command
+from slurm_check import check_jobs, run_id_of_log, sacct_jobs
 
 
 def show_config_values(text: str) -> dict[str, str]:
@@ -69,167 +52,6 @@ def memory_enforcement(show_config: str) -> str | None:
     )
 
 
-SLURM_PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
-DEFAULT_PROFILE = REPO / "profiles" / "default" / "config.yaml"
-
-
-# --- profiles -------------------------------------------------------------------------------
-
-
-def _profile(path: Path, env: dict | None = None) -> dict:
-    old = dict(os.environ)
-    os.environ.update(env or {})
-    try:
-        with open(path) as fh:
-            return yte.process_yaml(fh, require_use_yte=True)
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-
-
-def test_slurm_profile_takes_partition_and_account_from_site_or_environment(monkeypatch):
-    for var in ("SDA_SLURM_PARTITION", "SDA_SLURM_ACCOUNT"):
-        monkeypatch.delenv(var, raising=False)
-    plain = _profile(SLURM_PROFILE)
-    assert plain["executor"] == "slurm"
-    res = plain["default-resources"]
-    assert {"slurm_partition", "slurm_account", "mem_mb", "runtime"} <= res.keys()
-    assert isinstance(res["mem_mb"], int) and isinstance(res["runtime"], int)
-    ci = _profile(SLURM_PROFILE, {"SDA_SLURM_PARTITION": "p1", "SDA_SLURM_ACCOUNT": "a1"})
-    assert (
-        ci["default-resources"]["slurm_partition"],
-        ci["default-resources"]["slurm_account"],
-    ) == (
-        "p1",
-        "a1",
-    )
-
-
-def test_every_slurm_profile_entry_says_what_a_site_changes():
-    entry = re.compile(r"^\s*[\w-]+:\s*\S")  # a key with a value on the same line
-    lines = [ln for ln in SLURM_PROFILE.read_text().splitlines() if not ln.lstrip().startswith("#")]
-    valued = [ln for ln in lines if entry.match(ln) and not ln.startswith("__")]
-    assert valued, "no entries found"
-    assert [ln for ln in valued if " # " not in ln and not ln.strip().startswith("- ")] == []
-
-
-def test_default_profile_leaves_the_execution_environment_to_other_profiles():
-    # profiles/default is read on top of --profile profiles/slurm and wins key by key:
-    # any of these here would silently replace the cluster's settings.
-    keys = set(yaml.safe_load(DEFAULT_PROFILE.read_text()))
-    environment = {"cores", "jobs", "executor", "default-resources", "max-threads", "resources"}
-    assert keys & environment == set()
-
-
-def test_slurm_profile_resources_reach_the_jobs_in_a_dry_run(tmp_path):
-    wf = copy_workflow(tmp_path / "wf")
-    # Without the rules' one-line messages, Snakemake's job headers list every resource.
-    for smk in [wf / "Snakefile", *(wf / "rules").glob("*.smk")]:
-        smk.write_text(re.sub(r'\n    message:\n        "[^"\n]*"', "", smk.read_text()))
-    env = dict(os.environ, SDA_SLURM_PARTITION="p-dry", SDA_SLURM_ACCOUNT="a-dry")
-    cmd = [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", "-n"]
-    cmd += ["--configfile", "config/test.yaml"]
-    proc = subprocess.run(cmd, cwd=wf, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout + proc.stderr
-    assert "workflow specific profile profiles/default" in out
-    res = re.findall(r"^\s+resources: (.*)$", out, re.M)
-    assert res and all("slurm_partition=p-dry" in r and "slurm_account=a-dry" in r for r in res)
-
-
-# --- comparing a cluster run with a local run -----------------------------------------------
-
-
-def _tree(root: Path, files: dict[str, bytes]) -> Path:
-    for rel, data in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(data)
-    return root
-
-
-def test_compare_results_names_every_difference(tmp_path):
-    same = {"blocks/npy/x000000.npy": b"\x93NUMPY1", "stores/a.zarr/c/0": b"z"}
-    a = _tree(tmp_path / "a", {**same, "bench/io.csv": b"1.0", "only_a.txt": b"a", "t.csv": b"1"})
-    b = _tree(tmp_path / "b", {**same, "bench/io.csv": b"2.0", "only_b.txt": b"b", "t.csv": b"2"})
-    res = compare_results(a, b)
-    assert sorted(res.identical) == sorted(same)
-    assert res.different == ["t.csv"]
-    assert (res.only_in_a, res.only_in_b) == (["only_a.txt"], ["only_b.txt"])
-    assert list(res.skipped) == ["bench/io.csv"]
-    assert not res.ok
-    assert compare_results(a, a).ok
-
-
-def test_exclusions_are_explicit_and_justified():
-    assert excluded("bench/block_io.csv")
-    assert excluded("report/index.html")
-    assert excluded("blocks/npy/x000000.npy") is None
-    assert excluded("tables/summary.csv") is None
-
-
-def _h5(path: Path, values: np.ndarray, created: str) -> Path:
-    with h5py.File(path, "w") as f:
-        f.attrs["created"] = created
-        f.create_dataset("x", data=values)  # h5py stores the object's modification time
-    return path
-
-
-def test_hdf5_files_equal_in_content_despite_timestamps(tmp_path):
-    x = np.arange(12.0).reshape(3, 4)
-    a = _h5(tmp_path / "a.h5", x, "2026-01-01T00:00:00")
-    time.sleep(1.1)
-    b = _h5(tmp_path / "b.h5", x, "2026-01-02T00:00:00")
-    assert a.read_bytes() != b.read_bytes()
-    assert hdf5_content_equal(a, b)
-    c = _h5(tmp_path / "c.h5", x + 1e-12, "2026-01-01T00:00:00")
-    assert not hdf5_content_equal(a, c)
-
-
-SACCT = """\
-7|0f9c|rule_generate_blocks_wildcards_00001|COMPLETED|0:0|sda|ci|6_1
-8|0f9c|rule_bench_generate|COMPLETED|0:0|sda|ci|8
-9|0f9c|rule_hog|OUT_OF_MEMORY|0:125|sda|ci|9
-10|0f9c|rule_hog|CANCELLED by 0|0:0|sda|ci
-"""
-LOG = """\
-SLURM run ID: 0f9c
-Job 1: generate_blocks: batch 00000, 10 npy blocks (log: logs/generate_blocks/00000.log)
-Job 3: generate_blocks: batch 00001, 10 npy blocks (log: logs/generate_blocks/00001.log)
-Submitted array job with Snakemake IDs 1,3 and SLURM job ID 6. The individual task IDs are 1-2.
-Job 4: hdf5_listing: results/stores/hdf5_listing.tsv (log: logs/hdf5_listing.log)
-Job 0: all: every result of the default run
-rule bench_generate:
-    input: results/blocks/npy/x000000.npy
-    jobid: 2
-Job 2 has been submitted with SLURM jobid 7 (log: /w/.snakemake/slurm_logs/rule_bench_generate/7.log).
-"""
-
-
-def test_sacct_and_log_parsing():
-    jobs = parse_sacct(SACCT)
-    assert [j.rule for j in jobs] == ["generate_blocks", "bench_generate", "hog", "hog"]
-    assert [j.state for j in jobs] == ["COMPLETED", "COMPLETED", "OUT_OF_MEMORY", "CANCELLED"]
-    assert [j.array_task for j in jobs] == [True, False, False, False]
-    assert rule_of_comment("rule_block_csv_wildcards_x000001") == "block_csv"
-    assert run_id_of_log(LOG) == "0f9c"
-    assert remote_rules_of_log(LOG) == Counter(generate_blocks=2, bench_generate=1)
-    retried = LOG + (
-        "Error in rule bench_generate:\n    jobid: 2\nrule bench_generate:\n    jobid: 2\n"
-        "Job 2 has been submitted with SLURM jobid 8 (log: /w/8.log).\n"
-    )
-    assert remote_rules_of_log(retried) == Counter(generate_blocks=2, bench_generate=1)
-    assert slurm_logs_of_log(LOG) == {
-        "7": Path("/w/.snakemake/slurm_logs/rule_bench_generate/7.log")
-    }
-
-
-def test_tail_quotes_the_end_of_a_failed_jobs_log(tmp_path):
-    log = tmp_path / "7.log"
-    log.write_text("".join(f"line {i}\n" for i in range(100)))
-    assert tail(log, 3) == "line 97\nline 98\nline 99"
-    assert tail(tmp_path / "absent.log").startswith(f"(cannot read {tmp_path / 'absent.log'}")
-
-
 SHOW_CONFIG_CI = """\
 Configuration data as of 2026-11-27T02:00:00
 JobAcctGatherFrequency  = task=1
@@ -260,11 +82,6 @@ def test_memory_enforcement_is_read_from_the_slurm_config():
     assert memory_enforcement("") is not None
 
 
-def test_ci_scripts_are_valid_bash():
-    for script in ("start.sh", "stop.sh", "check.sh"):
-        subprocess.run(["bash", "-n", str(REPO / "ci" / "slurm" / script)], check=True)
-
-
 # --- on a real Slurm ------------------------------------------------------------------------
 
 
@@ -285,12 +102,12 @@ rule hog:
 
 
 def _run_hog(workdir: Path, slurm: dict, mem_mb: int, *extra: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--executor", "slurm", "--jobs", "1", *extra]
+    cmd = snakemake_command("--executor", "slurm", "--jobs", "1", *extra)
     cmd += ["--slurm-init-seconds-before-status-checks", "2", "--config", f"mem_mb={mem_mb}"]
     resources = [f"slurm_{k}={v}" for k, v in slurm.items() if v]
     if resources:
         cmd += ["--default-resources", *resources]
-    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=300)
+    return run_workflow_command(cmd, cwd=workdir, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -308,6 +125,7 @@ def slurm_kills_over_memory(slurm) -> dict:
 
 
 @pytest.mark.slurm
+@pytest.mark.workflow
 def test_job_killed_for_memory_is_reported_and_a_rerun_completes(tmp_path, slurm_kills_over_memory):
     """A job using 700 MB with mem_mb=400 is killed by Slurm; with 1500 it completes."""
     slurm = slurm_kills_over_memory
@@ -333,6 +151,7 @@ def test_job_killed_for_memory_is_reported_and_a_rerun_completes(tmp_path, slurm
 
 
 @pytest.mark.slurm
+@pytest.mark.workflow
 def test_job_killed_for_memory_is_retried_with_memory_by_attempt(tmp_path, slurm_kills_over_memory):
     """The profile's retries with the rules' mem_by_attempt: 450 MB is killed, 900 completes."""
     slurm = slurm_kills_over_memory

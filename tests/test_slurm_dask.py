@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, snakemake_command, start_workflow_command
+from oracles import check_summary
 from sda.scheduler import dask_scheduler
 from slurm_check import DASK_WORKER_JOB, sacct_jobs
 
@@ -64,10 +64,7 @@ def test_the_summary_computed_by_worker_jobs_equals_numpy(slurm, tmp_path, monke
     with dask_scheduler(spec(slurm, jobs=2)) as client:
         assert len(client.scheduler_info(n_workers=-1)["workers"]) == 2
         summary = array_summary(paths, (40, 7))
-    every = np.concatenate(blocks)
-    assert summary["mean"] == pytest.approx(every.mean(), rel=1e-12)
-    assert summary["std"] == pytest.approx(every.std(), rel=1e-12)
-    assert summary["min"] == every.min() and summary["max"] == every.max()
+    check_summary(summary, np.concatenate(blocks))
     time.sleep(2)
     workers = sacct_jobs(DASK_WORKER_JOB, start)
     assert len(workers) == 2, workers
@@ -108,14 +105,15 @@ rule slow:
 """
 
 
+@pytest.mark.workflow
 def test_a_worker_job_killed_mid_computation_fails_the_rule_and_writes_nothing(slurm, tmp_path):
     import yaml
 
     (tmp_path / "Snakefile").write_text(SLOW_SNAKEFILE)
     (tmp_path / "slow.py").write_text(SLOW_SCRIPT.format(scripts=str(REPO / "scripts")))
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({"scheduler": spec(slurm)}))
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", "config.yaml"]
-    proc = subprocess.Popen(
+    cmd = snakemake_command("--cores", "1", "--configfile", "config.yaml")
+    proc = start_workflow_command(
         cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     log = tmp_path / "logs" / "slow.log"

@@ -8,15 +8,11 @@ import re
 import numpy as np
 import pytest
 
-from conftest import run_snakemake
+from conftest import refused_config, run_snakemake
+from oracles import expected_block
 from sda.measure.rows import FIELDS
 
-
-def expected_block(cfg: dict, i: int) -> np.ndarray:
-    """Block i computed independently of sda: numpy's documented seeding, nothing else."""
-    b = cfg["blocks"]
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([b["seed"], i])))
-    return rng.normal(b["mean"], b["sd"], size=(b["rows"], b["cols"]))
+pytestmark = pytest.mark.workflow
 
 
 def test_npy_blocks_match_numpy(workflow_run, test_config):
@@ -24,7 +20,7 @@ def test_npy_blocks_match_numpy(workflow_run, test_config):
     files = sorted((workflow_run / "results/blocks/npy").glob("*.npy"))
     assert [f.name for f in files] == [f"x{i:06d}.npy" for i in range(b["n"])]
     for i, f in enumerate(files):
-        np.testing.assert_array_equal(np.load(f), expected_block(test_config, i))
+        np.testing.assert_array_equal(np.load(f), expected_block(test_config["blocks"], i))
 
 
 def test_csv_blocks_hold_the_npy_numbers(workflow_run, test_config):
@@ -34,7 +30,7 @@ def test_csv_blocks_hold_the_npy_numbers(workflow_run, test_config):
     for i, f in enumerate(files):
         with open(f) as fh:
             rows = [[float(v) for v in line] for line in csv.reader(fh)]
-        np.testing.assert_array_equal(np.array(rows), expected_block(test_config, i))
+        np.testing.assert_array_equal(np.array(rows), expected_block(test_config["blocks"], i))
 
 
 def test_block_io_measurements(workflow_run, test_config):
@@ -113,13 +109,8 @@ def test_regeneration_and_cores_give_identical_bytes(workflow_run, workflow_copy
     ],
 )
 def test_invalid_config_fails_before_any_job(workflow_copy, blocks_yaml, key):
-    bad = workflow_copy / "bad.yaml"
-    bad.write_text(f"blocks:\n  {blocks_yaml}\n")
-    proc = run_snakemake(workflow_copy, configfile=["config/test.yaml", "bad.yaml"], check=False)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    out = refused_config(workflow_copy, f"blocks:\n  {blocks_yaml}\n")
     assert re.search(rf"invalid config key {re.escape(key)}\b", out), out
-    assert not (workflow_copy / "results").exists()
 
 
 def test_corrupt_npy_fails_downstream_rule_naming_the_file(workflow_copy):

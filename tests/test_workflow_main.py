@@ -6,33 +6,21 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
-from conftest import run_snakemake
+from conftest import job_counts, run_snakemake, run_workflow_command, snakemake_command
+
+pytestmark = pytest.mark.workflow
 
 EVIDENCE_RULES = {"bench_generate", "bench_stores", "bench_text", "bench_tables"}
 LESSON_MEASUREMENTS = {"bench_block_io", "bench_text_schedulers", "block_means", "csv_describe"}
 
 
-def job_counts(proc: subprocess.CompletedProcess) -> dict[str, int]:
-    """Rule -> job count from the job stats table of a dry run."""
-    table = proc.stdout.split("Job stats:", 1)[1].split("total", 1)[0]
-    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
-
-
 def bare(workdir, *args: str) -> subprocess.CompletedProcess:
     """``snakemake <args>`` exactly as typed: no --cores, no --configfile."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
+    return run_workflow_command(snakemake_command(*args), cwd=workdir, env=env, timeout=600)
 
 
 def test_default_run_has_no_evidence_benchmark(workflow_copy):

@@ -17,7 +17,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,8 +24,18 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import copy_workflow, resize_filesystem, run_snakemake, small_filesystem
+from conftest import (
+    copy_workflow,
+    refused_config,
+    resize_filesystem,
+    run_snakemake,
+    small_filesystem,
+    snakemake_command,
+    start_workflow_command,
+)
 from slurm_check import compare_results
+
+pytestmark = pytest.mark.workflow
 
 # A lean target set that still has every kind of temporary file: a batch of npy blocks, a
 # CSV copy, the bench scratch directory (results/bench/.block_io.csv.scratch), a directory
@@ -59,11 +68,10 @@ def leftovers(workdir: Path) -> list[str]:
 def start_snakemake(workdir: Path, output: Path, *targets: str) -> subprocess.Popen:
     """``snakemake`` in its own session (so its process group holds every job); its console
     output goes to ``output``."""
-    cmd = [sys.executable, "-m", "snakemake", *targets, "--cores", "2"]
-    cmd += ["--configfile", "config/test.yaml"]
+    cmd = snakemake_command(*targets, "--cores", "2", "--configfile", "config/test.yaml")
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     with open(output, "w") as out:
-        return subprocess.Popen(
+        return start_workflow_command(
             cmd, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
 
@@ -241,12 +249,6 @@ BAD_CONFIGS = {
 
 @pytest.mark.parametrize("key", list(BAD_CONFIGS))
 def test_bad_config_stops_snakemake_naming_the_key_without_a_traceback(key, workflow_copy):
-    (workflow_copy / "bad.yaml").write_text(BAD_CONFIGS[key])
-    proc = run_snakemake(
-        workflow_copy, "-n", configfile=["config/test.yaml", "bad.yaml"], check=False
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    out = refused_config(workflow_copy, BAD_CONFIGS[key], "-n")
     assert f"invalid config key {key}: " in out, out
     assert "Traceback" not in out and "Job stats" not in out
-    assert not (workflow_copy / "results").exists()

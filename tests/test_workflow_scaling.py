@@ -4,19 +4,16 @@ the default run; too little disk fails before any work, naming the key."""
 from __future__ import annotations
 
 import json
-import string
-from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
-from test_workflow_main import job_counts
 
-from conftest import copy_workflow, run_snakemake
-from sda.blocks.generate import BlockSpec, make_block
+from conftest import copy_workflow, job_counts, run_snakemake
+from oracles import check_summary, expected_blocks, expected_counts, meminfo_total, ranked
+from sda.blocks.generate import BlockSpec
 from sda.scaling.run import FIELDS, read_csv
 
-PUNCT = str.maketrans("", "", string.punctuation)
+pytestmark = pytest.mark.workflow
 
 
 def test_scaling_is_not_in_the_default_run(workflow_copy):
@@ -28,11 +25,6 @@ def test_scaling_is_not_in_the_default_run(workflow_copy):
     assert asked["scaling"] == 1
 
 
-def meminfo_total() -> int:
-    with open("/proc/meminfo") as fh:
-        return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("MemTotal"))
-
-
 @pytest.fixture(scope="module")
 def scaling_run(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("scaling"))
@@ -40,7 +32,6 @@ def scaling_run(tmp_path_factory):
     return workdir
 
 
-@pytest.mark.slow
 def test_scaling_rows_against_numpy_and_counter(scaling_run, test_config):
     rows = read_csv(scaling_run / "results/scaling/scaling.csv")
     assert list(rows[0]) == FIELDS
@@ -75,17 +66,13 @@ def test_scaling_rows_against_numpy_and_counter(scaling_run, test_config):
         assert float(r["fraction_of_dd"]) == pytest.approx(float(r["gb_per_s"]) / dd, rel=5e-3)
 
     for n in sizes:
-        ref = np.stack([make_block(i, spec) for i in range(n)])
+        ref = expected_blocks(test_config["blocks"], n)
         assert all(int(r["size_bytes"]) == ref.nbytes for r in rows if r["blocks"] == str(n))
         gen = next(r for r in rows if r["step"] == "generate" and r["blocks"] == str(n))
         assert json.loads(gen["result"])["bytes_on_disk"] == n * spec.npy_bytes
         for r in rows:
             if r["blocks"] == str(n) and r["step"] == "summary":
-                s = json.loads(r["result"])
-                assert s["count"] == ref.size
-                assert s["mean"] == pytest.approx(ref.mean(), rel=1e-12)
-                assert s["std"] == pytest.approx(ref.std(), rel=1e-12)
-                assert (s["min"], s["max"]) == (ref.min(), ref.max())
+                check_summary(json.loads(r["result"]), ref)
             if r["blocks"] == str(n) and r["step"] == "means":
                 m = json.loads(r["result"])
                 assert m["first"] == pytest.approx(ref[0].mean(), rel=1e-12)
@@ -93,12 +80,8 @@ def test_scaling_rows_against_numpy_and_counter(scaling_run, test_config):
 
     corpus = sorted((scaling_run / "resources/wiki/synthetic").glob("*/wiki_*"))
     assert len(corpus) == test_config["wiki"]["files"]
-    raw, cleaned = Counter(), Counter()
-    for f in corpus:
-        text = f.read_bytes().decode("utf-8", errors="replace")
-        raw.update(text.split())
-        cleaned.update(text.translate(PUNCT).lower().split())
-    top = min(raw.items(), key=lambda wn: (-wn[1], wn[0]))
+    raw, cleaned = expected_counts(corpus)
+    (top,) = ranked(raw, 1)
     corpus_bytes = sum(f.stat().st_size for f in corpus)
     for r in rows:
         if r["step"] == "wordcount":
@@ -109,7 +92,6 @@ def test_scaling_rows_against_numpy_and_counter(scaling_run, test_config):
             assert w["top"] == [top[0], k * top[1]]
 
 
-@pytest.mark.slow
 def test_scaling_leaves_no_scratch_and_a_plot(scaling_run):
     out = scaling_run / "results/scaling"
     assert sorted(p.name for p in out.iterdir()) == ["scaling.csv", "scaling.png"]
@@ -119,7 +101,6 @@ def test_scaling_leaves_no_scratch_and_a_plot(scaling_run):
     assert width > 1.8 * height  # the two panels
 
 
-@pytest.mark.slow
 def test_too_little_disk_fails_before_any_work_naming_the_key(workflow_copy):
     (workflow_copy / "big.yaml").write_text("scaling:\n  margin_mb: 1000000\n")
     proc = run_snakemake(

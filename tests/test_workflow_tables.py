@@ -21,9 +21,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_lahman import sql_as_csv
 
 from conftest import copy_workflow, make_sqlite, run_snakemake, sqlite_relations
+from oracles import sql_as_csv, sql_birth_country
+
+pytestmark = pytest.mark.workflow
 
 TARGETS = [
     "results/tables/csv_describe.csv",
@@ -174,12 +176,7 @@ def check_queries(workdir, db):
     assert got == sql_as_csv(conn.execute("SELECT * FROM Master ORDER BY playerID LIMIT 3"))
     with open(workdir / "results/lahman/birth_country.csv", newline="") as fh:
         got = list(csv.reader(fh))
-    sql = conn.execute(
-        "SELECT COALESCE(birthCountry, '(null)') AS c, count(*) AS n, "
-        "CASE WHEN birthCountry IS NULL THEN 'True' ELSE 'False' END "
-        "FROM Master GROUP BY birthCountry ORDER BY n DESC, c"
-    ).fetchall()
-    assert got == [["birthCountry", "players", "is_null"]] + [[c, str(n), z] for c, n, z in sql]
+    assert got == sql_birth_country(conn)
     conn.close()
     return got
 

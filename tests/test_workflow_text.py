@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import bz2
 import csv
-import string
-from collections import Counter
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from conftest import copy_workflow, run_snakemake
+from oracles import clean_text, expected_counts, ranked
 
-TABLE = str.maketrans("", "", string.punctuation)
+pytestmark = pytest.mark.workflow
+
 TEXT_TARGETS = [
     "results/text/top10.csv",
     "results/text/frequencies.parquet",
@@ -25,19 +24,6 @@ TEXT_TARGETS = [
     "results/bench/text_schedulers.csv",
     "results/bench/text.csv",
 ]
-
-
-def counters(files):
-    raw, cleaned = Counter(), Counter()
-    for f in files:
-        text = Path(f).read_bytes().decode("utf-8", errors="replace")
-        raw.update(text.split())
-        cleaned.update(text.translate(TABLE).lower().split())
-    return raw, cleaned
-
-
-def ranked(counter, k):
-    return sorted(counter.items(), key=lambda wn: (-wn[1], wn[0]))[:k]
 
 
 def read_csv(path):
@@ -55,7 +41,7 @@ def text_run(tmp_path_factory):
 def test_results_equal_counter(text_run, test_config):
     files = sorted((text_run / "resources/wiki/synthetic").glob("*/wiki_*"))
     assert len(files) == test_config["wiki"]["files"]
-    raw, cleaned = counters(files)
+    raw, cleaned = expected_counts(files)
     res = text_run / "results/text"
     assert read_csv(res / "top10.csv") == ranked(raw, 10)
     assert read_csv(res / "top5_clean.csv") == ranked(cleaned, 5)
@@ -64,7 +50,7 @@ def test_results_equal_counter(text_run, test_config):
     assert list(zip(frame["word"], frame["n"], strict=True)) == ranked(cleaned, None)
     with open(res / "sample5.csv", encoding="utf-8") as fh:
         sample = [r["word"] for r in csv.DictReader(fh)]
-    assert sample == files[0].read_text().translate(TABLE).lower().split()[:5]
+    assert sample == clean_text(files[0].read_text()).split()[:5]
     assert (res / "graph.png").read_bytes()[:4] == b"\x89PNG"
     assert b"<svg" in (res / "graph.svg").read_bytes()
 
@@ -99,7 +85,7 @@ def test_local_source_on_shared_wiki(shared_wiki, workflow_copy):
         "results/text/frequencies.parquet",
         configfile=["config/test.yaml", str(overlay)],
     )
-    raw, cleaned = counters(files)
+    raw, cleaned = expected_counts(files)
     assert read_csv(workflow_copy / "results/text/top10.csv") == ranked(raw, 10)
     frame = pd.read_parquet(workflow_copy / "results/text/frequencies.parquet")
     assert dict(zip(frame["word"], frame["n"], strict=True)) == dict(cleaned)
@@ -147,7 +133,7 @@ def test_download_source_with_wikiextractor(workflow_copy):
     extracted = workflow_copy / "resources/wiki/download/AA/wiki_00"
     text = extracted.read_text()
     assert text.count("<doc ") == 3 and 'title="Plum"' in text and "Central Asia" in text
-    raw, _ = counters([extracted])
+    raw, _ = expected_counts([extracted])
     assert read_csv(workflow_copy / "results/text/top10.csv") == ranked(raw, 10)
 
 

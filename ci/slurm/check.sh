@@ -12,9 +12,10 @@
 #      array_summary and text_counts run by a local Snakemake, then as Slurm jobs themselves
 #      (each starting its worker jobs); their outputs equal the local run's byte for byte, and
 #      sacct lists the worker jobs, none left in the queue;
-#   6. failure cases: tests/test_slurm.py (a job killed for exceeding mem_mb is reported with
-#      its log path, a re-run or a retry with more memory completes) and
-#      tests/test_slurm_dask.py (a worker job killed mid-computation fails the rule);
+#   6. failure cases: every test marked slurm (pytest -m slurm), e.g. tests/test_slurm.py (a
+#      job killed for exceeding mem_mb is reported with its log path, a re-run or a retry with
+#      more memory completes) and tests/test_slurm_dask.py (a worker job killed
+#      mid-computation fails the rule);
 #   7. always stop the daemons started in 1, by PID (trap), even when a step fails.
 # SDA_SLURM_KEEP=1 keeps the scratch directory ($SDA_SLURM_WORK, default a new /tmp dir).
 set -euo pipefail
@@ -130,6 +131,5 @@ say "identical: $DASK_OUTPUTS"
 "$PY" "$REPO/ci/slurm/slurm_check.py" workers --since "$SINCE" --at-least 4
 sacct -X -n -S "$SINCE" --name sda-dask -o JobID,JobName,State,Elapsed,AllocCPUS,ReqMem
 
-say "failure cases and the other Slurm tests (tests/test_slurm.py, tests/test_slurm_dask.py)"
-(cd "$REPO" && "$PY" -m pytest -q -p no:cacheprovider tests/test_slurm.py \
-  tests/test_slurm_dask.py -rs)
+say "failure cases and the other Slurm tests (every test marked slurm)"
+(cd "$REPO" && "$PY" -m pytest -q -p no:cacheprovider -m slurm -rs)

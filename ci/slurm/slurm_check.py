@@ -1,8 +1,9 @@
 """Checks of a cluster run: which results must equal a local run, and which jobs Slurm ran.
 
 The Slurm check's own tooling, not part of the workflow: run by ci/slurm/check.sh
-(``python3 ci/slurm/slurm_check.py compare|jobs|workers ...``), imported by tests/test_slurm.py
-and tests/test_slurm_dask.py (``ci/slurm`` is on pytest's path).
+(``python3 ci/slurm/slurm_check.py compare|jobs|workers ...``), imported by
+tests/test_slurm_check.py (its unit tests), tests/test_slurm.py, tests/test_slurm_dask.py and
+tests/test_workflow_recovery.py (``ci/slurm`` is on pytest's path).
 """
 
 from __future__ import annotations

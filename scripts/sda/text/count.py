@@ -11,7 +11,7 @@ vocabulary, not the text. That is exact because cleaning commutes with counting,
 - ``str.split()`` cuts the text at whitespace; removing punctuation never removes or creates
   whitespace, ``str.lower()`` maps no character to or from whitespace, and its only context
   rule (the Greek final sigma) never looks across whitespace (all checked over every code point
-  in tests/test_text.py). So ``clean(text).split()`` is the concatenation, over the raw tokens
+  in tests/test_text_count.py). So ``clean(text).split()`` is the concatenation, over the raw tokens
   ``t`` of ``text.split()``, of ``clean(t).split()``.
 - ``clean(t).split()`` may be empty (``"--"``) or, in principle, several words; each word gets
   the count of ``t``, and counts of equal words add up.

@@ -1,6 +1,6 @@
-"""dask workers as Slurm jobs, without a Slurm: the config checks, the rule params, and a
-dry run of the workflow that fails before any job when the slurm scheduler lacks what it needs.
-(tests/test_slurm_dask.py runs the same on a real Slurm.)"""
+"""sda.slurm_workers: dask workers as Slurm jobs, without a Slurm: the config checks, the rule
+params, and a dry run of the workflow that fails before any job when the slurm scheduler lacks
+what it needs. (tests/test_slurm_dask.py runs the same on a real Slurm.)"""
 
 from __future__ import annotations
 
@@ -8,21 +8,18 @@ import copy
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import REPO, copy_workflow, load_yaml
+from conftest import REPO, SCHEMA, copy_workflow, load_yaml, run_workflow_command, snakemake_command
 from sda.config import ConfigError, validate_config
 from sda.config_checks import CHECKS
-from sda.retries import mem_by_attempt
 from sda.scheduler import check_spec, scheduler_param, scheduler_workers, spec_name
 from sda.slurm_workers import REQUIRED, SlurmSettings, check_dask, uses_slurm
 
 SLURM_TOOLS = {"sbatch", "squeue", "scancel", "sacct", "sinfo", "srun", "salloc", "scontrol"}
-SCHEMA = REPO / "config" / "schema" / "config.schema.yaml"
 SITE = {
     "queue": "main",
     "account": "proj",
@@ -128,23 +125,7 @@ def test_rule_params_carry_the_settings_to_the_script():
         check_spec({"name": "threads"})
 
 
-def test_memory_grows_with_the_attempt():
-    mem = mem_by_attempt(600)
-    assert [mem(None, attempt=a) for a in (1, 2, 3)] == [600, 1200, 1800]
-
-
-def test_slurm_profile_sends_block_batches_as_an_array_and_retries():
-    profile = (REPO / "profiles" / "slurm" / "config.yaml").read_text()
-    entries = {
-        line.split(":", 1)[0]: line.split(":", 1)[1].split("#")[0].strip()
-        for line in profile.splitlines()
-        if line and not line.startswith((" ", "#", "_", "-"))
-    }
-    assert entries["slurm-array-jobs"] == "generate_blocks"
-    assert int(entries["retries"]) >= 1
-
-
-@pytest.mark.slow
+@pytest.mark.workflow
 def test_dry_run_fails_before_any_job_naming_the_key(tmp_path):
     wf = copy_workflow(tmp_path / "wf")
     chosen = tmp_path / "slurm.yaml"
@@ -153,10 +134,10 @@ def test_dry_run_fails_before_any_job_naming_the_key(tmp_path):
     site.write_text(yaml.safe_dump({"dask": {"scheduler": "slurm", "slurm": SITE}}))
 
     def run(overlay, path: str) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "snakemake", "-n", "--cores", "2"]
+        cmd = snakemake_command("-n", "--cores", "2")
         cmd += ["--configfile", "config/test.yaml", str(overlay)]
         env = {"PATH": path, "HOME": str(tmp_path)}
-        return subprocess.run(cmd, cwd=wf, capture_output=True, text=True, timeout=300, env=env)
+        return run_workflow_command(cmd, cwd=wf, timeout=300, env=env)
 
     # This machine's commands without Slurm's, and with stand-ins (a dry run submits nothing).
     no_slurm_dir, bin_dir = tmp_path / "no-slurm", tmp_path / "bin"

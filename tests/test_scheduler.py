@@ -1,4 +1,4 @@
-"""sda.scheduler.dask_scheduler: every form of dask.scheduler computes the right answer.
+"""sda.scheduler: dask_scheduler, every form of dask.scheduler computes the right answer.
 
 The address form is tested against a real ``dask scheduler`` + ``dask worker`` pair that this
 module starts on localhost (separate processes, TCP), as a user would with dask-jobqueue.
@@ -14,13 +14,13 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import dask
 import dask.array as da
 import numpy as np
 import pytest
 
+from conftest import REPO
 from sda.scheduler import BLAS_VARS, check_spec, dask_scheduler, is_address
 
 
@@ -59,7 +59,6 @@ def test_processes_workers_get_one_blas_thread(monkeypatch):
     assert os.environ["OMP_NUM_THREADS"] == "2"  # restored for the rest of the rule
 
 
-@pytest.mark.slow
 def test_local_cluster_workers_threads_memory_and_shutdown():
     x = _data()
     with dask_scheduler("local-cluster", workers=2, memory_mb=1024) as client:
@@ -111,7 +110,6 @@ def distributed_scheduler(tmp_path_factory):
         log.close()
 
 
-@pytest.mark.slow
 def test_address_uses_the_running_scheduler(distributed_scheduler):
     x = _data()
     with dask_scheduler(distributed_scheduler, workers=8, timeout=60) as client:
@@ -161,7 +159,7 @@ def test_local_cluster_in_a_script_with_main_guard(tmp_path):
         "    with dask_scheduler('local-cluster', workers=2, memory_mb=800):\n"
         "        print(float(da.arange(1000, chunks=100).sum().compute()))\n"
     )
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "scripts"))
+    env = dict(os.environ, PYTHONPATH=str(REPO / "scripts"))
     proc = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120
     )

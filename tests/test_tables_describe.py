@@ -1,8 +1,6 @@
-"""Unit tests of sda.tables.describe: the dask describe of CSV blocks, its quartile bound, bad blocks."""
+"""sda.tables.describe: the dask describe of CSV blocks, its quartile bound, bad blocks."""
 
 from __future__ import annotations
-
-import copy
 
 import dask
 import dask.dataframe as dd
@@ -10,9 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO, load_yaml
-from sda.config import ConfigError, validate_config
-from sda.config_checks import CHECKS
 from sda.io import InputError
 from sda.tables.describe import (
     STATS,
@@ -23,9 +18,6 @@ from sda.tables.describe import (
     read_blocks,
     write_describe,
 )
-from sda.tables.lahman_sqlite import check_lahman
-
-SCHEMA = REPO / "config" / "schema" / "config.schema.yaml"
 
 
 @pytest.fixture(autouse=True)
@@ -145,15 +137,3 @@ def test_unparsable_block_names_the_file(tmp_path, engine):
     files[2].write_text("1.0,abc\n2.0,3.0\n")
     with pytest.raises(InputError, match=str(files[2])):
         describe_blocks(files, engine, ncols=2)
-
-
-def test_config_checks(tmp_path):
-    config = load_yaml(REPO / "config" / "test.yaml")
-    validate_config(copy.deepcopy(config), SCHEMA, checks=CHECKS)
-    config["tables"]["csv_engine"] = "python"  # an enum of the schema
-    with pytest.raises(ConfigError, match="tables.csv_engine"):
-        validate_config(copy.deepcopy(config), SCHEMA, checks=CHECKS)
-    missing = tmp_path / "lahman2013.sqlite"
-    check_lahman({"lahman": {"sqlite": ""}})
-    with pytest.raises(ConfigError, match=rf"lahman.sqlite: {missing} does not exist"):
-        check_lahman({"lahman": {"sqlite": str(missing)}})

@@ -14,12 +14,11 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-sys.path.insert(0, str(SCRIPTS))
+from conftest import REPO
+from sda.text import taskgraph
+from sda.text.lesson import cleaning_chain
 
-from sda.text import taskgraph  # noqa: E402
-from sda.text.corpus import file_names, write_synthetic  # noqa: E402
-from sda.text.lesson import cleaning_chain  # noqa: E402
+SCRIPTS = REPO / "scripts"
 
 CHAIN = ["file_to_blocks", "list", "bag-from-delayed", "translate", "lower", "split", "flatten"]
 CHAIN += ["frequencies-part"]
@@ -28,11 +27,9 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory) -> list[str]:
-    d = tmp_path_factory.mktemp("graphtext")
-    paths = [str(d / n) for n in file_names(3)]
-    write_synthetic(paths, 5_000, seed=3)
-    return paths
+def files(synthetic_corpus) -> list[str]:
+    """A small corpus: three files of 5 kB."""
+    return synthetic_corpus(5_000)
 
 
 def top5(files):

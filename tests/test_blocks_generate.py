@@ -1,10 +1,12 @@
-"""Unit tests of the block functions, without Snakemake."""
+"""sda.blocks.generate: block names and batches, each block a pure function of (seed, index) equal
+to numpy's documented seeding, its npy and CSV files."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from oracles import expected_block
 from sda.blocks.generate import (
     BlockSpec,
     batch_pattern,
@@ -17,7 +19,7 @@ from sda.blocks.generate import (
     write_block,
     write_csv,
 )
-from sda.io import InputError, atomic_write, load_npy, save_npy
+from sda.io import InputError, load_npy, save_npy
 
 
 def batch_members(batch: str, size: int) -> list[str]:
@@ -51,10 +53,7 @@ def test_block_is_a_pure_function_of_seed_and_index():
     make_block(0, SPEC)
     assert make_block(5, SPEC).tobytes() == a.tobytes()
     # and equal to numpy's documented seeding, computed independently
-    expected = np.random.Generator(np.random.PCG64(np.random.SeedSequence([3, 5]))).normal(
-        100.0, 10.0, size=(50, 7)
-    )
-    np.testing.assert_array_equal(a, expected)
+    np.testing.assert_array_equal(a, expected_block(SPEC, 5))
 
 
 def test_distribution_parameters():
@@ -72,7 +71,7 @@ def test_write_block_and_load(tmp_path):
     path = tmp_path / "x000007.npy"
     write_block(path, SPEC)
     loaded = load_npy(path, shape=SPEC.shape, dtype="float64")
-    np.testing.assert_array_equal(loaded, make_block(7, SPEC))
+    np.testing.assert_array_equal(loaded, expected_block(SPEC, 7))
     assert [p.name for p in tmp_path.iterdir()] == ["x000007.npy"]  # no temp files left
 
 
@@ -99,36 +98,6 @@ def test_csv_from_npy_checks_the_block(tmp_path):
     assert not (tmp_path / "x000002.csv").exists()
 
 
-def test_load_npy_names_corrupt_and_truncated_files(tmp_path):
-    good = tmp_path / "x000000.npy"
-    save_npy(good, make_block(0, SPEC))
-    truncated = tmp_path / "x000001.npy"
-    truncated.write_bytes(good.read_bytes()[:-100])
-    garbage = tmp_path / "x000002.npy"
-    garbage.write_bytes(b"not numpy at all")
-    with pytest.raises(InputError, match="x000001.npy"):
-        load_npy(truncated)
-    with pytest.raises(InputError, match="x000002.npy"):
-        load_npy(garbage)
-    with pytest.raises(InputError, match="x000003.npy: missing"):
-        load_npy(tmp_path / "x000003.npy")
-    with pytest.raises(InputError, match="dtype float64 differs"):
-        load_npy(good, dtype="float32")
-
-
-def test_atomic_write_leaves_nothing_on_failure(tmp_path):
-    target = tmp_path / "out.csv"
-    with pytest.raises(RuntimeError):
-        with atomic_write(target, "w") as fh:
-            fh.write("half")
-            raise RuntimeError("interrupted")
-    assert list(tmp_path.iterdir()) == []
-    target.write_text("old")
-    with atomic_write(target, "w") as fh:
-        fh.write("new")
-    assert target.read_text() == "new" and len(list(tmp_path.iterdir())) == 1
-
-
 def test_batches_cover_the_block_names():
     assert (
         batch_members("0001", 100)[0] == "x000100" and batch_members("0001", 100)[-1] == "x000199"
@@ -138,41 +107,3 @@ def test_batches_cover_the_block_names():
     assert batch_pattern("d", 10)[3] == "d/x{batch}3.npy"
     assert batch_pattern("d", 1) == ["d/x{batch}.npy"]
     assert batch_regex(100) == r"\d{4}" and batch_regex(1) == r"\d{6}"
-
-
-def test_load_peak_is_measured_in_the_child_even_under_a_big_parent(tmp_path):
-    from sda.blocks.bench_block_io import load_peak
-    from sda.measure.process import vm_hwm
-
-    path = tmp_path / "x000000.npy"
-    np.save(path, np.ones((500, 1000)))  # 4 MB
-    ballast = np.ones(50 * 2**20 // 8)  # the parent holds 50 MiB: must not hide the child's load
-    m = load_peak(path, "npy")
-    nbytes = m.result
-    assert nbytes == 4_000_000
-    assert nbytes <= m.traced_bytes < 2 * nbytes
-    assert m.peak_increment >= nbytes // 2, "max-RSS increment must see the loaded array"
-    assert m.peak_bytes < vm_hwm()  # the child's own peak, not this process's
-    del ballast
-
-
-def test_bare_snakefile_has_the_workflows_job_shape(tmp_path):
-    """The bare Snakefile (Snakemake's own cost in bench_generate) asks for the same block names,
-    in the same batches, as the workflow, and its jobs write nothing but empty files."""
-    import subprocess
-    import sys
-
-    from sda.blocks.bench_generate import bare_snakefile
-
-    (tmp_path / "Snakefile").write_text(bare_snakefile(20, 10))
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    files = sorted(p.name for p in (tmp_path / "results/blocks/npy").iterdir())
-    assert files == [f"{block_name(i)}.npy" for i in range(20)]
-    assert all((tmp_path / "results/blocks/npy" / f).stat().st_size == 0 for f in files)
-    assert "generate_blocks        2" in proc.stdout + proc.stderr

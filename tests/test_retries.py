@@ -1,0 +1,10 @@
+"""sda.retries: a Slurm job's memory grows with its attempt."""
+
+from __future__ import annotations
+
+from sda.retries import mem_by_attempt
+
+
+def test_memory_grows_with_the_attempt():
+    mem = mem_by_attempt(600)
+    assert [mem(None, attempt=a) for a in (1, 2, 3)] == [600, 1200, 1800]

@@ -1,0 +1,31 @@
+"""sda.stores.arrays: dask arrays over the stores, out of core."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conftest import create_memmap
+from sda.io import write_json
+from sda.measure.process import traced_peak_mib
+from sda.stores.arrays import dask_memmap
+from sda.stores.read import open_memmap
+from sda.stores.write import memmap_meta
+
+
+def test_dask_memmap_stays_out_of_core(tmp_path):
+    """from_array must not copy the memmap (dask copies array-likes with a .copy method)."""
+    import dask
+
+    shape = (4, 500, 500)  # 8 MB
+    dat, side = tmp_path / "m.dat", tmp_path / "m.dat.json"
+    mm = create_memmap(dat, shape)
+    mm[:] = np.arange(4.0)[:, None, None]
+    mm.flush()
+    write_json(side, memmap_meta(shape))
+    mm = open_memmap(dat, side, shape)
+    x = dask_memmap(mm)
+    assert x.chunks[1:] == ((500,), (500,))
+    with dask.config.set(scheduler="threads", num_workers=2):
+        peak = traced_peak_mib(lambda: x.mean(axis=(1, 2)).compute())
+        np.testing.assert_array_equal(x.mean(axis=(1, 2)).compute(), [0.0, 1.0, 2.0, 3.0])
+    assert peak < 2.0  # MiB; a copy of the store would be 7.6
