@@ -225,9 +225,11 @@ rule array_summary:
 
 
 rule bench_stores:
-    # Write, warm and cold read+mean, bytes and peak memory of every source, side by side.
+    # Write, warm and cold read+mean, bytes and peak memory of every source, side by side; the
+    # whole-array summary over every block against one numpy pass.
     input:
         **STORE_INPUTS,
+        summary_blocks=NPY_BLOCKS,
     output:
         report(
             "results/bench/stores.csv",
@@ -253,7 +255,7 @@ rule bench_stores:
         repeats=config["bench"]["repeats"],
         write_repeats=STORES["write_repeats"],
     message:
-        "{rule}: write, warm and cold reads of every store (threads: {threads}, log: {log})"
+        "{rule}: write, warm and cold reads of every store, the summary vs numpy (threads: {threads}, log: {log})"
     script:
         "../scripts/bench_stores.py"
 

@@ -6,7 +6,7 @@ if __name__ == "__main__":
     from sda.logs import setup_logging
     from sda.measure.rows import write_rows
     from sda.scheduler import dask_scheduler
-    from sda.stores.bench_stores import bench_rows
+    from sda.stores.bench_stores import bench_rows, summary_rows
     from sda.stores.paths import Stores
 
     sm = snakemake  # noqa: F821
@@ -25,6 +25,12 @@ if __name__ == "__main__":
             hdf5_compression=sm.params.hdf5_compression,
             zarr_compression=sm.params.zarr_compression,
             zarr_shard_blocks=sm.params.zarr_shard_blocks,
+        )
+        rows += summary_rows(
+            list(inp.summary_blocks),
+            sm.params.shape,
+            repeats=sm.params.repeats,
+            threads=1 if scheduler == "sync" else sm.threads,
         )
     write_rows(out, rows)
     for row in rows:

@@ -77,6 +77,23 @@ def per_block_means(x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), -1).mean(axis=1)
 
 
+def two_pass_summary(blocks: Iterable[np.ndarray]) -> dict:
+    """Count, mean, std (ddof 0), min and max of all ``blocks``, in float64 and two passes: the
+    mean from every block's sum (``math.fsum`` of the parts), then the sum of squared deviations
+    from it, block by block (``math.fsum`` again)."""
+    blocks = [np.asarray(b, dtype=np.float64).ravel() for b in blocks]
+    n = sum(b.size for b in blocks)
+    mean = math.fsum(math.fsum(b) for b in blocks) / n
+    m2 = math.fsum(math.fsum((b - mean) ** 2) for b in blocks)
+    return {
+        "count": n,
+        "mean": mean,
+        "std": math.sqrt(m2 / n),
+        "min": min(b.min() for b in blocks),
+        "max": max(b.max() for b in blocks),
+    }
+
+
 def check_summary(got: Mapping, x: np.ndarray) -> None:
     """A summary of ``x`` (count, mean, std with ddof 0, min, max) against numpy's own: the
     count, min and max exactly, mean and std to a relative 1e-12."""

@@ -140,6 +140,13 @@ def test_bench_stores(stores_run, test_config):
         "dask_hdf5_chunked",
         "dask_zarr",
     }
+    # the whole-array summary over every block: dask against one numpy pass, same threads
+    base, ours = by[("array_summary", "numpy_one_pass")], by[("array_summary", "dask")]
+    assert base["threads"] == ours["threads"] == "2" and ours["baseline"] == "numpy_one_pass"
+    assert ours["identical"] == "yes" and "one pass per block" in ours["note"]
+    assert int(ours["bytes"]) == b["n"] * b["rows"] * b["cols"] * 8
+    want = float(ours["seconds"]) / float(base["seconds"])
+    assert float(ours["ratio"]) == pytest.approx(want, rel=1e-3)
 
 
 def test_same_config_same_bytes_whatever_cores(stores_run, tmp_path):

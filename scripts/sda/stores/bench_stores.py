@@ -10,7 +10,11 @@ Rows (:data:`sda.measure.rows.FIELDS`):
   ratio to the baseline ``memmap`` (numpy over ``np.memmap``, block by block, one thread) in
   ABBA order (:func:`sda.measure.timing.abba`); ``identical``: its means agree with the
   baseline's to :data:`sda.stores.means.RTOL` relative; ``note``: how it read its store;
-- ``read_mean_warm_same_store``, per dask source: its warm time over numpy's on the same store.
+- ``read_mean_warm_same_store``, per dask source: its warm time over numpy's on the same store;
+- ``array_summary`` (:func:`summary_rows`), over every npy block of the workflow, warm: the
+  workflow's one-pass dask summary (:func:`sda.stores.summary.array_summary`) against one plain
+  numpy pass (:func:`numpy_summary`), the same threads, alternating, in-process compute time;
+  ``identical``: mean and std agree to 1e-12 relative, min and max exactly.
 
 ``threads`` says what each side used: 1 for the numpy sources, the dask scheduler's workers
 for the ``dask_*`` sources.
@@ -19,18 +23,22 @@ for the ``dask_*`` sources.
 from __future__ import annotations
 
 import logging
+import math
 import statistics
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from sda.io import scratch_dir
+from sda.io import load_npy, scratch_dir
 from sda.measure.pagecache import evict
 from sda.measure.process import traced_peak_mib
 from sda.measure.rows import row
-from sda.measure.timing import abba, paired_ratio, timed
+from sda.measure.timing import abba, alternating, paired_ratio, timed
 from sda.stores.means import MEANS, RTOL, reader
-from sda.stores.paths import NUMPY_SOURCES, SOURCES, STORE_OF, Stores, allocated_bytes
+from sda.stores.paths import DTYPE, NUMPY_SOURCES, SOURCES, STORE_OF, Stores, allocated_bytes
+from sda.stores.summary import array_summary
 from sda.stores.write import raw_bytes, write_store
 
 log = logging.getLogger(__name__)
@@ -137,3 +145,67 @@ def bench_rows(
                     baseline=kind, note=f"numpy over the same store ({threads_of[kind]} thread)")
             )  # fmt: skip
     return rows
+
+
+SUMMARY_TARGET = 1.5  # the dask summary's time at most this many times the numpy pass's
+
+
+def _block_sums(path: str, shape: Sequence[int]) -> tuple[float, float, float, float]:
+    x = load_npy(path, tuple(shape), DTYPE.str, "r")
+    flat = x.reshape(-1)
+    return float(flat.sum()), float(np.dot(flat, flat)), float(flat.min()), float(flat.max())
+
+
+def numpy_summary(npy_files: Sequence[str], shape: Sequence[int], threads: int = 1) -> dict:
+    """The baseline: one plain numpy pass over the memory-mapped blocks, per block ``x.sum()``,
+    ``np.dot(x, x)``, ``x.min()``, ``x.max()`` (the blocks shared by ``threads`` threads),
+    combined at the end: count, mean, std (ddof 0, from the sum of squares), min, max."""
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        parts = list(pool.map(lambda f: _block_sums(f, shape), npy_files))
+    n = len(npy_files) * math.prod(shape)
+    mean = math.fsum(p[0] for p in parts) / n
+    var = max(0.0, math.fsum(p[1] for p in parts) / n - mean * mean)
+    return {
+        "count": n,
+        "mean": mean,
+        "std": math.sqrt(var),
+        "min": min(p[2] for p in parts),
+        "max": max(p[3] for p in parts),
+    }
+
+
+def summaries_agree(a: dict, b: dict, rtol: float = 1e-12) -> bool:
+    """Count, min and max equal; mean and std equal to ``rtol`` relative."""
+    close = all(math.isclose(a[k], b[k], rel_tol=rtol) for k in ("mean", "std"))
+    return close and all(a[k] == b[k] for k in ("count", "min", "max"))
+
+
+def summary_rows(
+    npy_files: Sequence[str], shape: Sequence[int], repeats: int, threads: int
+) -> list[dict]:
+    """The workflow's summary (dask, the current scheduler) against :func:`numpy_summary` on
+    ``threads`` threads: each once untimed (the blocks then in the page cache, warm), then
+    ``repeats`` rounds alternating; medians, the ratio, whether the results agree. BLAS has one
+    thread on both sides (the threads are the parallelism, as in the summary itself)."""
+    from threadpoolctl import threadpool_limits
+
+    files = [str(f) for f in npy_files]
+    runs = {
+        "numpy_one_pass": lambda: numpy_summary(files, shape, threads),
+        "dask": lambda: array_summary(files, shape),
+    }
+    with threadpool_limits(limits=1, user_api="blas"):
+        results = {name: run() for name, run in runs.items()}  # warm-up: every block read once
+        times = alternating(runs, repeats)
+    med = {name: statistics.median(t) for name, t in times.items()}
+    nbytes = len(files) * math.prod(shape) * DTYPE.itemsize
+    same = summaries_agree(results["dask"], results["numpy_one_pass"])
+    note = f"{len(files)} npy blocks, warm, in-process"
+    return [
+        row("array_summary", "numpy_one_pass", seconds=med["numpy_one_pass"], repeats=repeats,
+            threads=threads, ratio=1.0, baseline="numpy_one_pass", nbytes=nbytes, note=note),
+        row("array_summary", "dask", seconds=med["dask"], repeats=repeats, threads=threads,
+            ratio=med["dask"] / med["numpy_one_pass"], baseline="numpy_one_pass",
+            identical=same, nbytes=nbytes,
+            note=f"{note}; one pass per block; target <={SUMMARY_TARGET:g}"),
+    ]  # fmt: skip
