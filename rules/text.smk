@@ -41,8 +41,11 @@ rule wiki_synthetic:
 
 
 rule wiki_fetch:
+    # The dump, resumed and retried, verified against wiki.checksum or the checksums published
+    # beside it; SOURCE.json records the URL and the checksum (the report shows them).
     output:
-        "resources/wiki/dump.xml.bz2",
+        dump="resources/wiki/dump.xml.bz2",
+        source="resources/wiki/SOURCE.json",
     log:
         "logs/wiki_fetch.log",
     conda:
@@ -52,15 +55,18 @@ rule wiki_fetch:
         runtime=120,
     params:
         url=WIKI["url"],
+        checksum=WIKI["checksum"],
+        retries=WIKI["retries"],
+        retry_wait=WIKI["retry_wait"],
     message:
-        "{rule}: download {params.url} (log: {log})"
+        "{rule}: download {params.url} and verify it (log: {log})"
     script:
         "../scripts/wiki_fetch.py"
 
 
 rule wiki_extract:
     input:
-        "resources/wiki/dump.xml.bz2",
+        rules.wiki_fetch.output.dump,
     output:
         expand(
             "resources/wiki/download/{name}",
