@@ -86,6 +86,7 @@ def test_a_retry_that_succeeds_returns_and_a_final_error_is_not_retried():
     with pytest.raises(DownloadError, match="^http://x/f: HTTP 404 Not Found$"):
         with_retries(not_found, RetryPolicy(retries=5), clock.sleep)
     assert clock.slept == [0.5, 1.0]  # no wait: a 404 is final
+
     def cut():
         raise Retryable("cut")
 
