@@ -329,8 +329,17 @@ def download(
 ) -> Path:
     """``url`` whole in the partial file of ``dest`` (:func:`part_paths`), resumed and retried
     as ``policy`` says; returns the partial file (the caller verifies it and renames it)."""
+    part = part_paths(dest)[0]
     with contextlib.ExitStack() as stack:
         if http is None:
             http = stack.enter_context(contextlib.closing(session()))
-        with_retries(lambda: download_attempt(http, url, dest, on_size), policy, sleep)
-    return part_paths(dest)[0]
+        try:
+            with_retries(lambda: download_attempt(http, url, dest, on_size), policy, sleep)
+        except DownloadError as exc:
+            kept = part.stat().st_size if part.exists() else 0
+            if not kept:
+                raise
+            raise DownloadError(
+                f"{exc}; the {kept} bytes so far are kept in {part}, where the next run resumes"
+            ) from None
+    return part
