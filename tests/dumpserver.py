@@ -17,7 +17,7 @@ import random
 import re
 import threading
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DATE = "20261101"
@@ -266,16 +266,3 @@ class ForwardProxy(http.server.ThreadingHTTPServer):
     def __exit__(self, *exc) -> None:
         self.shutdown()
         self.server_close()
-
-
-@dataclass
-class Site:
-    """A dump directory served: the server, the dump's bytes, its path on the server and
-    its URL."""
-
-    server: DumpServer
-    data: bytes
-    path: str
-    url: str
-    file: Path
-    extra: dict = field(default_factory=dict)
