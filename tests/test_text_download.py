@@ -217,6 +217,19 @@ def test_retries_exhausted_keep_the_partial_file_for_the_next_run(site, tmp_path
     assert site.ranges(PATH)[-1] == "bytes=100000-"
 
 
+def test_a_full_disk_fails_naming_the_partial_file(site, tmp_path, no_proxy):
+    """Past the free-space check (a disk filled by someone else meanwhile): one line naming the
+    file, not a retry."""
+    from conftest import small_filesystem
+    from sda.disk import DiskFullError
+
+    with small_filesystem(tmp_path / "small", "64k") as small:
+        dest = small / "dump.xml.bz2"
+        with pytest.raises(DiskFullError, match=r"\.dump\.xml\.bz2\.part: no space left on"):
+            download(site.url(PATH), dest, RetryPolicy(3, 0.01), sleep=lambda s: None)
+        assert len(site.seen) == 1
+
+
 def test_the_session_honours_http_proxy(site, tmp_path, monkeypatch):
     """A real forward proxy on 127.0.0.1: the download's requests go through it when
     http_proxy names it, and straight to the server when no_proxy names the host."""

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sda.disk import megabytes
+from sda.disk import is_no_space, megabytes, no_space_error
 from sda.io import InputError, remove, write_json
 
 log = logging.getLogger(__name__)
@@ -242,6 +242,13 @@ def get_text(http, url: str, policy: RetryPolicy, sleep=time.sleep) -> str | Non
     return with_retries(attempt, policy, sleep)
 
 
+def write_all(fh, data: bytes) -> None:
+    """All of ``data`` to the unbuffered file ``fh`` (whose ``write`` may write less)."""
+    view = memoryview(data)
+    while view:
+        view = view[fh.write(view) :]
+
+
 def download_attempt(
     http,
     url: str,
@@ -288,7 +295,9 @@ def download_attempt(
                 log.info("%s: the server sent the whole file (HTTP 200 to a Range request)", url)
             have = 0
             total = int(length) if length and length.isdigit() else None
-        validator = response.headers.get("ETag") or response.headers.get("Last-Modified")
+        etag = response.headers.get("ETag")  # If-Range takes a strong ETag, or a date
+        strong = etag if etag and not etag.startswith("W/") else None
+        validator = strong or response.headers.get("Last-Modified")
         on_size(total, have)
         write_json(state_path, asdict(PartState(url, total, validator)))
         log.info(
@@ -297,7 +306,8 @@ def download_attempt(
         )  # fmt: skip
         progress = Progress(Path(dest).name, total, have, clock)
         stream = response.raw.stream(chunk, decode_content=False)
-        with open(part, "ab" if have else "wb") as fh:
+        # unbuffered: a full disk fails a write below, never close() after it
+        with open(part, "ab" if have else "wb", buffering=0) as fh:
             while True:
                 try:
                     block = next(stream, None)
@@ -308,13 +318,19 @@ def download_attempt(
                     ) from None
                 if block is None:
                     break
-                fh.write(block)
+                try:
+                    write_all(fh, block)
+                except OSError as exc:
+                    if is_no_space(exc, part.parent):
+                        raise no_space_error(part, total, have) from None
+                    raise
                 have += len(block)
                 progress.update(have)
-    if total is not None and have != total:
-        if have > total:
-            discard_part(dest)
+    if total is not None and have < total:
         raise Retryable(f"{url}: the connection closed at byte {have} of {total}")
+    if total is not None and have > total:
+        discard_part(dest)
+        raise Retryable(f"{url}: {have} bytes sent, more than the {total} announced")
     progress.update(have, final=True)
     return have
 
