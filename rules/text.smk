@@ -54,10 +54,10 @@ rule wiki_fetch:
         mem_mb=500,
         runtime=120,
     params:
+        # what the dump is; wiki.retries and wiki.retry_wait, how it is fetched, are read from
+        # the config by the script, so that changing them does not download it again
         url=WIKI["url"],
         checksum=WIKI["checksum"],
-        retries=WIKI["retries"],
-        retry_wait=WIKI["retry_wait"],
     message:
         "{rule}: download {params.url} and verify it (log: {log})"
     script:

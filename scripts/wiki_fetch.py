@@ -6,12 +6,13 @@ if __name__ == "__main__":
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
+    wiki = sm.config["wiki"]  # how to fetch: not params (see the rule)
     made = fetch_dump(
         sm.params.url,
         sm.output.dump,
         sm.output.source,
         checksum=sm.params.checksum,
-        retries=sm.params.retries,
-        retry_wait=sm.params.retry_wait,
+        retries=wiki["retries"],
+        retry_wait=wiki["retry_wait"],
     )
     log.info("fetched %s (%s) to %s", made["url"], made["checksum"], sm.output.dump)

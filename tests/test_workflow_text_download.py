@@ -115,6 +115,9 @@ def test_a_cut_connection_is_resumed_in_the_same_run(site, dump, workflow_copy):
     log = (workflow_copy / "logs" / "wiki_fetch.log").read_text()
     assert f"the connection broke at byte {half} of {len(dump)}" in log
     assert "retry 1 of 5 in 0.01 s" in log
+    # how the dump is fetched is no reason to fetch it again
+    _, out = fetch(workflow_copy, site.url(PATH), "-n", DUMP, retries=1, retry_wait=9)
+    assert "Nothing to be done" in out, out
 
 
 def test_retries_exhausted_keep_the_partial_file_and_the_next_run_resumes(
