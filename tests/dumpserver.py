@@ -100,6 +100,18 @@ def dump_directory(root: Path, data: bytes, date: str = DATE, name: str = NAME) 
     return dump
 
 
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def direct_to_loopback(monkeypatch) -> None:
+    """Requests to 127.0.0.1 go straight to the test servers, whatever proxies the machine
+    sets: no proxy variable (either case) but ``no_proxy=127.0.0.1,localhost``."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
 @dataclass
 class Fault:
     """How the server misbehaves for one path, ``times`` times (None: always): close the

@@ -9,7 +9,15 @@ import re
 
 import pytest
 
-from dumpserver import DATE, NAME, DumpServer, Fault, ForwardProxy, dump_directory
+from dumpserver import (
+    DATE,
+    NAME,
+    DumpServer,
+    Fault,
+    ForwardProxy,
+    direct_to_loopback,
+    dump_directory,
+)
 from sda.text.download import (
     DownloadError,
     PartState,
@@ -147,19 +155,12 @@ def test_the_partial_file_is_resumed_only_for_its_own_url(tmp_path):
 
 
 @pytest.fixture
-def site(tmp_path):
+def site(tmp_path, monkeypatch):
+    """The dump served on 127.0.0.1, reached without a proxy."""
+    direct_to_loopback(monkeypatch)
     dump_directory(tmp_path / "site", DATA)
     with DumpServer(tmp_path / "site") as server:
         yield server
-
-
-@pytest.fixture
-def no_proxy(monkeypatch):
-    """Requests to 127.0.0.1 go straight to the test server, whatever the machine sets."""
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.delenv("NO_PROXY", raising=False)
 
 
 def fetch(site, tmp_path, retries: int = 3) -> tuple[bytes, FakeClock]:
@@ -169,7 +170,7 @@ def fetch(site, tmp_path, retries: int = 3) -> tuple[bytes, FakeClock]:
     return part.read_bytes(), clock
 
 
-def test_a_cut_connection_is_resumed_with_range(site, tmp_path, no_proxy):
+def test_a_cut_connection_is_resumed_with_range(site, tmp_path):
     site.faults[PATH] = Fault(cut_at=100_000)
     got, clock = fetch(site, tmp_path)
     assert got == DATA and clock.slept == [0.25]
@@ -177,7 +178,7 @@ def test_a_cut_connection_is_resumed_with_range(site, tmp_path, no_proxy):
     assert [s.status for s in site.seen] == [200, 206]
 
 
-def test_a_server_that_ignores_range_sends_it_all_again(site, tmp_path, no_proxy):
+def test_a_server_that_ignores_range_sends_it_all_again(site, tmp_path):
     site.faults[PATH] = Fault(cut_at=100_000, ignore_range=True)
     got, _ = fetch(site, tmp_path)
     assert got == DATA
@@ -185,7 +186,7 @@ def test_a_server_that_ignores_range_sends_it_all_again(site, tmp_path, no_proxy
     assert [s.status for s in site.seen] == [200, 200]
 
 
-def test_errors_name_the_url_and_the_status(site, tmp_path, no_proxy):
+def test_errors_name_the_url_and_the_status(site, tmp_path):
     url = site.url(PATH)
     site.faults[PATH] = Fault(status=404, times=None)
     with pytest.raises(DownloadError, match=f"^{re.escape(url)}: HTTP 404 Not Found$"):
@@ -201,7 +202,7 @@ def test_errors_name_the_url_and_the_status(site, tmp_path, no_proxy):
     assert got == DATA and clock.slept == [0.25, 0.5]
 
 
-def test_retries_exhausted_keep_the_partial_file_for_the_next_run(site, tmp_path, no_proxy):
+def test_retries_exhausted_keep_the_partial_file_for_the_next_run(site, tmp_path):
     site.faults[PATH] = Fault(cut_at=100_000, times=None)
     with pytest.raises(DownloadError, match="broke at byte 100000 of 256000") as info:
         fetch(site, tmp_path, retries=2)
@@ -217,7 +218,7 @@ def test_retries_exhausted_keep_the_partial_file_for_the_next_run(site, tmp_path
     assert site.ranges(PATH)[-1] == "bytes=100000-"
 
 
-def test_a_full_disk_fails_naming_the_partial_file(site, tmp_path, no_proxy):
+def test_a_full_disk_fails_naming_the_partial_file(site, tmp_path):
     """Past the free-space check (a disk filled by someone else meanwhile): one line naming the
     file, not a retry."""
     from conftest import small_filesystem
@@ -234,8 +235,8 @@ def test_the_session_honours_http_proxy(site, tmp_path, monkeypatch):
     """A real forward proxy on 127.0.0.1: the download's requests go through it when
     http_proxy names it, and straight to the server when no_proxy names the host."""
     with ForwardProxy() as proxy:
-        for name in ("no_proxy", "NO_PROXY", "HTTP_PROXY", "all_proxy"):
-            monkeypatch.delenv(name, raising=False)
+        direct_to_loopback(monkeypatch)
+        monkeypatch.delenv("no_proxy")
         monkeypatch.setenv("http_proxy", proxy.address)
         got, _ = fetch(site, tmp_path)
         assert got == DATA and proxy.seen == [site.url(PATH)]

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from dumpserver import DATE, NAME, DumpServer, dump_directory
+from dumpserver import DATE, NAME, DumpServer, direct_to_loopback, dump_directory
 from sda.disk import DiskFullError
 from sda.io import InputError
 from sda.text.download import DownloadError
@@ -23,9 +23,7 @@ SHA1 = hashlib.sha1(DATA).hexdigest()
 
 @pytest.fixture
 def site(tmp_path, monkeypatch):
-    for name in ("http_proxy", "HTTP_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    direct_to_loopback(monkeypatch)
     dump_directory(tmp_path / "site", DATA)
     with DumpServer(tmp_path / "site") as server:
         yield server

@@ -14,7 +14,15 @@ import pytest
 import yaml
 
 from conftest import copy_workflow, refused_config, run_snakemake
-from dumpserver import DATE, NAME, DumpServer, Fault, dump_directory, make_dump
+from dumpserver import (
+    DATE,
+    NAME,
+    DumpServer,
+    Fault,
+    direct_to_loopback,
+    dump_directory,
+    make_dump,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -34,9 +42,7 @@ def dump() -> bytes:
 @pytest.fixture
 def site(tmp_path, dump, monkeypatch):
     """The dump site, served; the workflow's requests to 127.0.0.1 go straight to it."""
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    direct_to_loopback(monkeypatch)
     dump_directory(tmp_path / "site", dump)
     with DumpServer(tmp_path / "site") as server:
         yield server
