@@ -19,6 +19,8 @@ REPORT_INPUTS = {
 }
 if TEXT["bench_schedulers"]:
     REPORT_INPUTS["text_schedulers"] = rules.bench_text_schedulers.output[0]
+if WIKI["source"] == "download":
+    REPORT_INPUTS["wiki_source"] = rules.wiki_fetch.output.source
 if CSV_BLOCKS:
     REPORT_INPUTS["csv_describe"] = rules.csv_describe.output.table
     REPORT_INPUTS["describe_time"] = rules.csv_describe.output.seconds

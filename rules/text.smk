@@ -41,8 +41,11 @@ rule wiki_synthetic:
 
 
 rule wiki_fetch:
+    # The dump, resumed and retried, verified against wiki.checksum or the checksums published
+    # beside it; SOURCE.json records the URL and the checksum (the report shows them).
     output:
-        "resources/wiki/dump.xml.bz2",
+        dump="resources/wiki/dump.xml.bz2",
+        source="resources/wiki/SOURCE.json",
     log:
         "logs/wiki_fetch.log",
     conda:
@@ -51,16 +54,19 @@ rule wiki_fetch:
         mem_mb=500,
         runtime=120,
     params:
+        # what the dump is; wiki.retries and wiki.retry_wait, how it is fetched, are read from
+        # the config by the script, so that changing them does not download it again
         url=WIKI["url"],
+        checksum=WIKI["checksum"],
     message:
-        "{rule}: download {params.url} (log: {log})"
+        "{rule}: download {params.url} and verify it (log: {log})"
     script:
         "../scripts/wiki_fetch.py"
 
 
 rule wiki_extract:
     input:
-        "resources/wiki/dump.xml.bz2",
+        rules.wiki_fetch.output.dump,
     output:
         expand(
             "resources/wiki/download/{name}",

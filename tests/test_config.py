@@ -93,6 +93,9 @@ ACCEPTED = {
     "wiki.seed": [0, 10**12],
     "wiki.glob": ["abc", "", "1"],  # read only when wiki.source is local
     "wiki.url": [""],  # read only when wiki.source is download
+    "wiki.checksum": [""],  # empty: the checksums published beside the dump
+    "wiki.retries": [0],
+    "wiki.retry_wait": [2.5, 2.0],
     "text.partitions": [0],
     "text.bench": BOOLEAN,
     "text.bench_schedulers": BOOLEAN,

@@ -80,6 +80,41 @@ def test_a_corrupt_text_result_fails_the_report_naming_it(tmp_path):
         section_text(_page(tmp_path), {"top10": bad, "top5_clean": good, "graph": graph})
 
 
+@pytest.mark.parametrize("verified", [True, False])
+def test_the_text_section_names_the_dump_and_its_checksum(tmp_path, verified):
+    """A downloaded corpus: the text section says which dump it came from, its checksum and
+    what that was verified against, or that it was not (wiki.checksum: skip)."""
+    (tmp_path / "top10.csv").write_text("word,n\nthe,5\n")
+    (tmp_path / "top5_clean.csv").write_text("word,n\nthe,5\n")
+    url = "https://dumps.wikimedia.org/enwiki/20261101/enwiki-20261101-pages-articles1.xml-p1p41242.bz2"
+    listing = "https://dumps.wikimedia.org/enwiki/20261101/dumpstatus.json"
+    source = {
+        "url": url, "file": url.rsplit("/", 1)[1], "bytes": 281_654_932,
+        "checksum": f"sha1:{'ab' * 20}", "verified": verified,
+        "verified_against": listing if verified else "", "fetched": "2026-12-04T10:00:00+00:00",
+    }  # fmt: skip
+    (tmp_path / "SOURCE.json").write_text(json.dumps(source))
+    page = _page(tmp_path)
+    inputs = {k: tmp_path / f for k, f in
+              [("top10", "top10.csv"), ("top5_clean", "top5_clean.csv"),
+               ("wiki_source", "SOURCE.json")]}  # fmt: skip
+    section_text(page, inputs)
+    write_report(tmp_path / "report.html", page)
+    _, text, parsed = parse_report(tmp_path / "report.html")
+    paragraph = re.sub(r"\s+", " ", text.split("The corpus was extracted", 1)[1].split("</p>")[0])
+    assert f"<code>{url}</code>, checksum <code>sha1:{'ab' * 20}</code>" in paragraph
+    if verified:
+        assert f"verified against <code>{listing}</code>" in paragraph
+    else:
+        assert "<strong>not verified</strong> (<code>wiki.checksum: skip</code>)" in paragraph
+    table = next(t for t in parsed.tables if t["source"] == "SOURCE.json")
+    check_table_shows_its_source(table, read_source(tmp_path / "SOURCE.json"))
+    assert dict(table["rows"][0])["bytes"] == "269 MiB"
+    (tmp_path / "SOURCE.json").write_text(json.dumps({"url": url}))
+    with pytest.raises(InputError, match=re.escape(f"{tmp_path / 'SOURCE.json'}: no key")):
+        section_text(_page(tmp_path), inputs)
+
+
 def test_a_corrupt_json_result_fails_the_report_naming_it(tmp_path):
     page = _page(tmp_path)
     summary = tmp_path / "array_summary.json"

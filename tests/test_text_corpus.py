@@ -41,6 +41,29 @@ def test_empty_glob_names_the_pattern(tmp_path):
         check_wiki(config)
 
 
+@pytest.mark.parametrize(
+    "wiki, message",
+    [
+        ({"checksum": "crc32:abcd"}, "wiki.checksum: unknown algorithm 'crc32'"),
+        ({"checksum": "sha1:xyz"}, "wiki.checksum: the sha1 digest 'xyz' is not 40 hexadecimal"),
+        ({"checksum": "d41d8cd98f00b204e9800998ecf8427e"}, "wiki.checksum: 'd41d8cd98f00b204"),
+        ({"url": ""}, "wiki.url: is empty but wiki.source is download"),
+        ({"url": "https:///enwiki/x.bz2"}, "wiki.url: 'https:///enwiki/x.bz2' names no host"),
+        ({"url": "https://h/enwiki/"}, "wiki.url: 'https://h/enwiki/' names no file (it ends"),
+    ],
+)
+def test_a_download_config_that_cannot_work_names_the_key(wiki, message):
+    config = {"wiki": {"source": "download", "url": "https://h/d.bz2", "checksum": "", **wiki}}
+    with pytest.raises(ConfigError, match=f"^invalid config key {re.escape(message)}"):
+        check_wiki(config)
+
+
+@pytest.mark.parametrize("checksum", ["", "skip", "md5:D41D8CD98F00B204E9800998ECF8427E"])
+def test_a_download_config_that_works_passes(checksum):
+    for url in ("https://h/enwiki/20261101/d.bz2", "file:///data/d.bz2", "http://127.0.0.1:8/d"):
+        check_wiki({"wiki": {"source": "download", "url": url, "checksum": checksum}})
+
+
 def test_synthetic_corpus_layout_and_determinism(synthetic_corpus, tmp_path):
     synthetic = synthetic_corpus()
     assert file_names(102)[99:] == ["AA/wiki_99", "AB/wiki_00", "AB/wiki_01"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import bz2
 import csv
 
 import pandas as pd
 import pytest
 
 from conftest import copy_workflow, run_snakemake
+from dumpserver import dump_directory, make_dump
 from oracles import clean_text, expected_counts, ranked
 
 pytestmark = pytest.mark.workflow
@@ -91,40 +91,9 @@ def test_local_source_on_shared_wiki(shared_wiki, workflow_copy):
     assert dict(zip(frame["word"], frame["n"], strict=True)) == dict(cleaned)
 
 
-# WikiExtractor parses the dump line by line: one tag per line, as in real dumps.
-DUMP = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" version="0.10" xml:lang="en">
-  <siteinfo>
-    <sitename>Wikipedia</sitename>
-    <dbname>enwiki</dbname>
-    <base>https://en.wikipedia.org/wiki/Main_Page</base>
-    <generator>MediaWiki 1.35</generator>
-    <case>first-letter</case>
-    <namespaces>
-      <namespace key="0" case="first-letter" />
-      <namespace key="10" case="first-letter">Template</namespace>
-    </namespaces>
-  </siteinfo>
-{pages}
-</mediawiki>
-"""
-PAGE = """  <page>
-    <title>{title}</title>
-    <ns>0</ns>
-    <id>{id}</id>
-    <revision>
-      <id>{rev}</id>
-      <text xml:space="preserve">An '''{title}''' is a [[fruit]]. {title}s are ''sweet''.
-== History ==
-The {title} tree was grown in [[Asia|Central Asia]] [http://x.org see].</text>
-    </revision>
-  </page>"""
-
-
 def test_download_source_with_wikiextractor(workflow_copy):
-    pages = "\n".join(PAGE.format(title=t, id=i + 1, rev=100 + i) for i, t in enumerate(
-        ["Apple", "Pear", "Plum"]))  # fmt: skip
-    dump = workflow_copy / "tiny.xml.bz2"
-    dump.write_bytes(bz2.compress(DUMP.format(pages=pages).encode()))
+    """A file:// dump with Wikimedia's listings beside it (tests/dumpserver.py)."""
+    dump = dump_directory(workflow_copy / "dumps", make_dump(["Apple", "Pear", "Plum"]))
     overlay = workflow_copy / "download.yaml"
     overlay.write_text(f'wiki:\n  source: download\n  files: 1\n  url: "{dump.as_uri()}"\n')
     run_snakemake(

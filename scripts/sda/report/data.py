@@ -66,6 +66,12 @@ def read_sample(path: Path) -> pd.DataFrame:
     return read_table(path, ["i", "word"], keep_default_na=False)
 
 
+def read_wiki_source(path: Path) -> dict:
+    """SOURCE.json of a downloaded corpus: the dump's URL, size, checksum and what the checksum
+    was verified against."""
+    return read_json(path, ["url", "bytes", "checksum", "verified", "verified_against"])
+
+
 def read_text_schedulers(path: Path) -> pd.DataFrame:
     cols = ["pipeline", "scheduler", "identical"]
     return read_table(path, cols, ["seconds"], keep_default_na=False)

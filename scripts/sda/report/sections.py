@@ -96,7 +96,14 @@ def section_text(page: Page, inputs: dict[str, Path]) -> None:
         "graph": None,
         "schedulers": None,
         "bench": None,
+        "corpus": None,
     }
+    if "wiki_source" in inputs:
+        source = data.read_wiki_source(inputs["wiki_source"])
+        context["corpus"] = {
+            **source,
+            "table": page.json_table(inputs["wiki_source"], "The dump the corpus came from"),
+        }
     if "delayed_top5" in inputs:
         delayed = data.read_word_counts(inputs["delayed_top5"])
         context["delayed"] = page.table(

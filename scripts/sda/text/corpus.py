@@ -1,4 +1,5 @@
-"""The Wikipedia corpus: a deterministic synthetic one, or a dump extracted with WikiExtractor.
+"""The Wikipedia corpus: a deterministic synthetic one, or a dump extracted with WikiExtractor
+(the dump itself is fetched and verified by :mod:`sda.text.fetch`).
 
 Files follow WikiExtractor's layout: ``AA/wiki_00`` … ``AA/wiki_99``, ``AB/wiki_00`` …, each a
 sequence of ``<doc id=… url=… title=…>`` … ``</doc>`` blocks.
@@ -12,15 +13,16 @@ import shutil
 import string
 import subprocess
 import sys
-import urllib.request
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from sda.config import require
+from sda.config import ConfigError, require
 from sda.disk import require_free
 from sda.io import InputError, atomic_path, atomic_write, scratch_dir
+from sda.text.dumps import SKIP, file_name, parse_checksum
 from sda.text.words import matching_files
 
 log = logging.getLogger(__name__)
@@ -196,17 +198,6 @@ def write_synthetic(paths: list[str], file_bytes: int, seed: int, processes: int
             progress(done)
 
 
-def fetch(url: str, dest: str | Path) -> None:
-    """Download ``url`` (``https://`` or ``file://``) to ``dest`` atomically."""
-    try:
-        with urllib.request.urlopen(url) as resp:
-            size = int(resp.headers.get("Content-Length") or 0) or None
-            with atomic_write(dest, size=size) as fh:
-                shutil.copyfileobj(resp, fh, 1 << 20)
-    except OSError as exc:
-        raise InputError(f"wiki.url {url}: cannot download ({exc})") from None
-
-
 def extract(dump: str | Path, outputs: list[str], outdir: str | Path, processes: int = 1) -> None:
     """Run WikiExtractor on ``dump`` into ~1 MB files; keep the first ``len(outputs)`` files.
 
@@ -249,5 +240,17 @@ def check_wiki(config: Mapping) -> None:
         pattern = wiki["glob"]
         require(bool(pattern), "wiki.glob", "is empty but wiki.source is local")
         require(bool(matching_files(pattern)), "wiki.glob", f"{pattern!r} matches no files")
+    checksum = wiki.get("checksum", "")
+    if checksum not in ("", SKIP):
+        try:
+            parse_checksum(checksum)
+        except ValueError as exc:
+            raise ConfigError(f"invalid config key wiki.checksum: {exc}") from None
     if wiki["source"] == "download":
-        require(bool(wiki["url"]), "wiki.url", "is empty but wiki.source is download")
+        url = wiki["url"]
+        require(bool(url), "wiki.url", "is empty but wiki.source is download")
+        parts = urllib.parse.urlsplit(url)  # the schema allows http, https and file only
+        require(
+            parts.scheme == "file" or bool(parts.hostname), "wiki.url", f"{url!r} names no host"
+        )
+        require(bool(file_name(url)), "wiki.url", f"{url!r} names no file (it ends in /)")
