@@ -32,6 +32,7 @@ EVIDENCE_SOURCES = {
     "results/bench/stores.csv",
     "results/bench/text.csv",
     "results/bench/tables.csv",
+    "results/bench/engines.csv",
 }
 
 
@@ -50,7 +51,7 @@ def test_report_html_parses_and_is_self_contained(report):
     assert parser.errors == []
     assert parser.stack == []
     assert parser.external == [], "the report must not fetch anything"
-    order = ["blocks", "stores", "array", "text", "tables", "run"]
+    order = ["blocks", "stores", "array", "text", "tables", "engines", "run"]
     assert [s for s in order if f'<section id="{s}">' in text] == order
     assert [text.index(f'<section id="{s}">') for s in order] == sorted(
         text.index(f'<section id="{s}">') for s in order
@@ -59,8 +60,8 @@ def test_report_html_parses_and_is_self_contained(report):
 
 def test_every_number_shown_equals_its_source(report, workflow_run):
     path, _, parser = report
-    # 14 tables of results and the lesson's measurements, 4 more with the evidence benchmarks
-    assert len(parser.tables) == (14 if path.name == Path(DEFAULT_REPORT).name else 18)
+    # 14 tables of results and the lesson's measurements, 5 more with the evidence benchmarks
+    assert len(parser.tables) == (14 if path.name == Path(DEFAULT_REPORT).name else 19)
     for table in parser.tables:
         source = read_source(workflow_run / table["source"])
         assert table["rows"], table["source"]
@@ -76,7 +77,7 @@ def test_evidence_sections_only_after_bench(workflow_run):
     assert EVIDENCE_SOURCES <= {t["source"] for t in parsed_bench.tables}
     notes = re.findall(r'<p class="note">(.*?)</p>', default)
     assert len(notes) == 1 and "<code>snakemake --cores 8 bench</code>" in notes[0]
-    for what in ("generation", "stores", "word count", "CSV engines"):
+    for what in ("generation", "stores", "word count", "CSV engines", "polars and DuckDB"):
         assert what in notes[0]
     assert 'class="note"' not in bench
 
