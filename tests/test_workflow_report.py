@@ -52,6 +52,8 @@ def test_report_html_parses_and_is_self_contained(report):
     assert parser.stack == []
     assert parser.external == [], "the report must not fetch anything"
     order = ["blocks", "stores", "array", "text", "tables", "engines", "run"]
+    if report[0].name == Path(DEFAULT_REPORT).name:
+        order.remove("engines")  # an evidence benchmark's chapter
     assert [s for s in order if f'<section id="{s}">' in text] == order
     assert [text.index(f'<section id="{s}">') for s in order] == sorted(
         text.index(f'<section id="{s}">') for s in order
@@ -133,12 +135,12 @@ def test_a_corrupt_result_fails_the_report_rule_naming_it(workflow_run, tmp_path
     with the file's name, in the rule's log and on the console."""
     wf = tmp_path / "wf"
     shutil.copytree(workflow_run, wf, symlinks=True)
-    bad = wf / "results" / "text" / "top10.csv"  # read by the report alone
+    bad = wf / "results" / "text" / "delayed_top5.csv"  # read by the report alone
     bad.write_text("word,n\nthe,many\n")
     proc = run_snakemake(wf, "report", check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
-    message = "results/text/top10.csv: column 'n' holds values that are not numbers"
+    message = "results/text/delayed_top5.csv: column 'n' holds values that are not numbers"
     assert message in out
     assert message in (wf / "logs" / "report_html.log").read_text()
 
