@@ -14,6 +14,7 @@ include: "rules/stores.smk"
 include: "rules/text.smk"
 include: "rules/tables.smk"
 include: "rules/scaling.smk"
+include: "rules/engines.smk"
 include: "rules/report.smk"
 
 

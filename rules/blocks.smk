@@ -103,6 +103,7 @@ rule bench_generate:
         "../envs/sda.yaml"
     threads: ALL_THREADS
     resources:
+        evidence=1,
         mem_mb=1000,
         runtime=60,
     params:

@@ -62,6 +62,12 @@ ALL_TARGETS = []
 EVIDENCE = {}
 EVIDENCE_ALWAYS = config["bench"]["evidence"]
 
+# Each evidence benchmark asks for one unit of the resource `evidence`, of which there is one
+# (unless `--resources evidence=N` says otherwise): they run one at a time, each measuring the
+# machine and not its neighbours. Snakemake makes its own mutexes this way.
+if "evidence" not in workflow.global_resources:
+    workflow.register_resource("evidence", 1)
+
 
 def evidence_present(evidence):
     """The evidence outputs the default report shows: all with bench.evidence, otherwise

@@ -244,6 +244,7 @@ rule bench_stores:
         "../envs/sda.yaml"
     threads: ALL_THREADS
     resources:
+        evidence=1,
         mem_mb=mem_by_attempt(max(1900, 300 + 3 * ZARR_SHARD_MB)),
         runtime=120,
     params:

@@ -68,6 +68,7 @@ rule bench_tables:
         "../envs/sda.yaml"
     threads: ALL_THREADS
     resources:
+        evidence=1,
         mem_mb=mem_by_attempt(1100),
         runtime=30,
     params:

@@ -245,6 +245,7 @@ rule bench_text:
         "../envs/sda.yaml"
     threads: ALL_THREADS
     resources:
+        evidence=1,
         mem_mb=mem_by_attempt(1500),
         runtime=60,
     params:

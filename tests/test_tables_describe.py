@@ -99,6 +99,24 @@ def test_read_blocks_has_one_partition_per_file(tmp_path):
     assert list(ddf.dtypes) == [np.dtype("float64")] * 3
 
 
+@pytest.mark.parametrize("engine", ["c", "pyarrow"])
+def test_each_partition_is_one_block_and_the_statistics_keep_their_bits(tmp_path, engine):
+    """dd.read_csv alone hands over a block per column; ours one 2-D block (each reduction one
+    numpy call), with the same describe bit for bit as over the per-column blocks."""
+    import sda.tables.describe as describe
+
+    files = write_blocks(tmp_path, random_blocks(2, n=3, rows=30, cols=8))
+    parts = read_blocks(files, engine, 8).to_delayed()
+    assert [p.compute()._mgr.nblocks for p in parts] == [1, 1, 1]
+    raw = dd.read_csv(
+        [str(f) for f in files], header=None, names=list(range(8)), dtype="float64",
+        engine=engine, blocksize=None,
+    )  # fmt: skip
+    assert raw.partitions[0].compute()._mgr.nblocks == 8
+    ours = describe_frame(read_blocks(files, engine, 8))
+    pd.testing.assert_frame_equal(ours, describe.describe_frame(raw), check_exact=True)
+
+
 def test_write_describe_round_trips_floats(tmp_path):
     files = write_blocks(tmp_path, random_blocks(2, cols=3))
     table = describe_blocks(files, "c", 3)

@@ -13,7 +13,11 @@ from conftest import job_counts, run_snakemake, run_workflow_command, snakemake_
 
 pytestmark = pytest.mark.workflow
 
-EVIDENCE_RULES = {"bench_generate", "bench_stores", "bench_text", "bench_tables"}
+EVIDENCE_RULES = {
+    "bench_generate", "bench_stores", "bench_text", "bench_tables", "bench_engines",
+    "engines_parquet",
+}  # fmt: skip
+ONE_AT_A_TIME = EVIDENCE_RULES - {"engines_parquet"}  # the rules that ask for `evidence`
 LESSON_MEASUREMENTS = {"bench_block_io", "bench_text_schedulers", "block_means", "csv_describe"}
 
 
@@ -158,3 +162,21 @@ def test_a_finished_bench_run_is_a_no_op_whatever_cores(workflow_run, cores):
     do, whatever --cores is now."""
     assert NOTHING_TO_DO in dry_run(workflow_run, cores)
     assert NOTHING_TO_DO in dry_run(workflow_run, cores, "bench")
+
+
+def test_the_evidence_benchmarks_ran_one_at_a_time(workflow_run):
+    """In the session's `bench` run (its Snakemake log): no evidence benchmark started while
+    another was running."""
+    logs = sorted((workflow_run / ".snakemake" / "log").glob("*.snakemake.log"))
+    bench_log = next(p for p in reversed(logs) if "Job 0: bench:" in p.read_text())
+    rule_of, running, overlaps, seen = {}, set(), [], set()
+    for line in bench_log.read_text().splitlines():
+        if m := re.match(r"Job (\d+): (\w+):", line):
+            rule_of[m[1]] = m[2]
+            if m[2] in ONE_AT_A_TIME:
+                overlaps += [(m[2], other) for other in running]
+                running.add(m[2])
+                seen.add(m[2])
+        elif m := re.match(r"Finished jobid: (\d+) ", line):
+            running.discard(rule_of.get(m[1]))
+    assert seen == ONE_AT_A_TIME and overlaps == []

@@ -9,6 +9,7 @@ its logic and its evidence benchmark (``bench_<rule>.py``):
 - :mod:`sda.text`: the corpus (synthetic, local, downloaded) and the word counts.
 - :mod:`sda.tables`: ``describe()`` of the CSV blocks; the Lahman database in SQLite and ibis.
 - :mod:`sda.scaling`: cost against size, across the RAM line.
+- :mod:`sda.engines`: the same jobs with polars and DuckDB beside dask.
 - :mod:`sda.report`: the one-page HTML report.
 
 The machinery they share, which imports no topic: :mod:`sda.io` (atomic writes, checked

@@ -14,6 +14,7 @@ would report the parent's peak and hide its own.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -97,10 +98,12 @@ def fresh_process(
     kwargs: Mapping | None = None,
     imports: Sequence[str] = (),
     trace: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> Measured:
     """One call of ``function`` (``"module:name"``, JSON-able ``args`` and ``kwargs``) in a new
     Python process, after importing its module and ``imports``; with ``trace``, tracemalloc
-    records the call's peak allocations (and slows pure-Python code). A child's
+    records the call's peak allocations (and slows pure-Python code); ``env`` adds variables
+    to the child's environment (an engine's threads, read when it is imported). A child's
     :class:`~sda.io.InputError` is raised again here with its message; any other failure raises
     ``RuntimeError`` with the end of the child's stderr."""
     with tempfile.TemporaryDirectory(prefix="sda-measure-") as scratch:
@@ -114,7 +117,10 @@ def fresh_process(
             "out": str(out),
         }
         cmd = [sys.executable, "-c", _CHILD, str(scripts_dir())]
-        proc = subprocess.run(cmd, input=json.dumps(job), capture_output=True, text=True)
+        child_env = None if env is None else {**os.environ, **env}
+        proc = subprocess.run(
+            cmd, input=json.dumps(job), capture_output=True, text=True, env=child_env
+        )
         if proc.returncode:
             last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
             if last.startswith("sda.io.InputError: "):  # a bad input: the same error, here

@@ -20,6 +20,7 @@ EVIDENCE_TITLES = {
     "stores_bench": "stores warm/cold with repeats",
     "text_bench": "word count vs the lesson's code",
     "tables_bench": "CSV engines",
+    "engines": "the same jobs with polars and DuckDB",
 }
 
 
@@ -298,6 +299,10 @@ def build_report(
     section_stores(page, inputs)
     section_text(page, inputs)
     section_tables(page, inputs)
+    if "engines" in inputs:
+        from sda.engines.report import section_engines
+
+        section_engines(page, inputs["engines"])
     section_scaling(page, *(scaling or (None, None)))
     section_run(page, config, root / "benchmarks", started)
     write_report(out, page)

@@ -68,7 +68,7 @@ def read_blocks(files: Sequence[str | Path], engine: str, ncols: int):
     """The CSV blocks as one dask DataFrame: float64 columns 0..ncols-1, a partition per file."""
     import dask.dataframe as dd
 
-    return dd.read_csv(
+    frame = dd.read_csv(
         [str(f) for f in files],
         header=None,
         names=list(range(ncols)),
@@ -76,6 +76,18 @@ def read_blocks(files: Sequence[str | Path], engine: str, ncols: int):
         engine=engine,
         blocksize=None,
     )
+    return frame.map_partitions(one_block, meta=frame._meta)
+
+
+def one_block(part: pd.DataFrame) -> pd.DataFrame:
+    """The partition with its columns in one 2-D float block.
+
+    ``dd.read_csv`` hands over each partition as one block per column (1000 of them for the
+    lesson's blocks), so that every reduction of ``describe`` runs column by column in Python;
+    ``copy()`` consolidates them into one block, each column still contiguous, and each
+    reduction becomes one numpy call over it, with the same sums bit for bit (the figures:
+    docs/engines.md)."""
+    return part.copy()
 
 
 def _locate(files: Sequence[str | Path], engine: str, ncols: int, exc: Exception) -> Exception:

@@ -1,0 +1,123 @@
+"""The report's chapter "The same jobs with polars and DuckDB", from ``engines.csv`` alone.
+
+:func:`conclusions` reads, for every workload, the fastest and the lightest engine of this run
+and what the workflow's dask path costs relative to them; where it is more than
+:data:`GAP` times the fastest, the chapter says why, from the rows of its parts (measured by
+the benchmark beside it). :func:`section_engines` draws a figure per workload and renders
+``report/templates/engines.html.j2``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sda.io import InputError, read_table  # noqa: E402
+
+OURS = "dask"
+GAP = 1.5  # our path's ratio to the fastest above which the chapter explains it
+TITLES = {
+    "word_count": "Word frequencies over the corpus",
+    "csv_describe": "describe() of the CSV blocks",
+    "lahman_birth_country": "Players per birth country (Lahman)",
+    "array_summary": "Mean, std, min and max of the whole array",
+}
+SHOWN = ["workload", "engine", "version", "threads", "seconds", "peak_mib", "ratio",
+         "identical", "max_difference", "note"]  # fmt: skip
+
+
+def read_engines(path: Path) -> pd.DataFrame:
+    """The benchmark's rows; engines are the rows with a ratio (the others: the Parquet copy,
+    our path's parts)."""
+    frame = read_table(path, ["workload", "engine", "note"], ["seconds"], keep_default_na=False)
+    for col in ("peak_mib", "ratio", "max_difference"):
+        frame[col] = pd.to_numeric(frame[col].replace("", None), errors="coerce")
+    if not (frame["engine"] == OURS).any():
+        raise InputError(f"{path}: no row of the engine {OURS!r}")
+    return frame
+
+
+def engines_of(frame: pd.DataFrame, workload: str) -> pd.DataFrame:
+    rows = frame[(frame["workload"] == workload) & frame["ratio"].notna()]
+    return rows.reset_index(drop=True)
+
+
+def conclusions(frame: pd.DataFrame) -> list[dict]:
+    """Per workload: fastest and lightest engine, and our path's time and memory relative to
+    them; our path's parts where it is more than :data:`GAP` times the fastest."""
+    out = []
+    for workload in dict.fromkeys(frame["workload"]):
+        rows = engines_of(frame, workload)
+        if rows.empty or not (rows["engine"] == OURS).any():
+            continue
+        fastest = rows.loc[rows["seconds"].idxmin()]
+        lightest = rows.loc[rows["peak_mib"].idxmin()]
+        ours = rows[rows["engine"] == OURS].iloc[0]
+        parts = frame[(frame["workload"] == workload) & frame["engine"].str.startswith(f"{OURS}: ")]
+        slower = float(ours["seconds"]) / float(fastest["seconds"])
+        out.append(
+            {
+                "workload": workload,
+                "title": TITLES.get(workload, workload),
+                "engines": list(rows["engine"]),
+                "fastest": fastest["engine"],
+                "fastest_s": float(fastest["seconds"]),
+                "lightest": lightest["engine"],
+                "lightest_mib": float(lightest["peak_mib"]),
+                "ours_s": float(ours["seconds"]),
+                "ours_mib": float(ours["peak_mib"]),
+                "ours_ratio": slower,
+                "ours_memory": float(ours["peak_mib"]) / float(lightest["peak_mib"]),
+                "over": slower > GAP,
+                "parts": {
+                    r["engine"].removeprefix(f"{OURS}: "): float(r["seconds"])
+                    for _, r in parts.iterrows()
+                },
+            }
+        )
+    return out
+
+
+def figure(frame: pd.DataFrame, workload: str):
+    """Seconds and peak memory of every engine of a workload, side by side; ours in orange."""
+    from sda.report.figures import COLORS, bars
+
+    rows = engines_of(frame, workload)
+    colors = [COLORS[1] if e == OURS else COLORS[0] for e in rows["engine"]]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 0.6 * len(rows) + 1.2))
+    for ax, col, unit, title in (
+        (left, "seconds", "s", "seconds (median)"),
+        (right, "peak_mib", "MiB", "peak memory (MiB)"),
+    ):
+        bars(ax, list(rows["engine"]), list(rows[col]), horizontal=True, unit=unit)
+        for patch, color in zip(ax.patches, colors, strict=True):
+            patch.set_color(color)
+        ax.set_title(title)
+        ax.margins(x=0.25)
+    fig.suptitle(TITLES.get(workload, workload))
+    fig.tight_layout()
+    return fig
+
+
+def section_engines(page, path: Path) -> None:
+    """The chapter: a figure and the conclusions of every workload, then all rows."""
+    frame = read_engines(path)
+    found = conclusions(frame)
+    for c in found:
+        c["figure"] = page.figure(
+            figure(frame, c["workload"]),
+            f"engines_{c['workload']}",
+            f"{c['title']}: seconds and peak memory of each engine",
+        )
+    page.section(
+        "engines",
+        "The same jobs with polars and DuckDB",
+        workloads=found,
+        gap=GAP,
+        rows=page.table(frame, path, "Every engine on every workload", columns=SHOWN),
+    )

@@ -1,0 +1,74 @@
+"""sda.engines.report: the chapter's conclusions come from the rows, and the page shows them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sda.engines.bench_engines import FIELDS
+from sda.engines.report import conclusions, read_engines, section_engines
+from sda.io import InputError
+from sda.measure.rows import write_rows
+from sda.report.page import Page
+
+ROWS = [
+    # workload, engine, seconds, peak_mib, ratio
+    ("word_count", "dask", 1.8, 466, 1.0),
+    ("word_count", "polars", 1.9, 1124, 1.056),
+    ("word_count", "duckdb", 4.1, 699, 2.278),
+    ("csv_describe", "dask", 2.9, 455, 1.933),
+    ("csv_describe", "polars", 1.5, 489, 1.0),
+    ("csv_describe", "duckdb", 2.35, 833, 1.567),
+    ("csv_describe", "dask: read_csv", 0.93, None, None),
+    ("array_summary", "parquet copy", 24.6, None, None),
+]
+
+
+@pytest.fixture
+def engines_csv(tmp_path) -> Path:
+    out = tmp_path / "engines.csv"
+    rows = [
+        dict.fromkeys(FIELDS, "")
+        | {"workload": w, "engine": e, "seconds": s, "threads": 2, "repeats": 3,
+           "peak_mib": "" if p is None else p, "ratio": "" if r is None else r}
+        for w, e, s, p, r in ROWS
+    ]  # fmt: skip
+    write_rows(out, rows, FIELDS)
+    return out
+
+
+def test_conclusions_name_the_fastest_and_the_lightest(engines_csv):
+    found = {c["workload"]: c for c in conclusions(read_engines(engines_csv))}
+    assert set(found) == {"word_count", "csv_describe"}  # array_summary has no engine rows
+    words, desc = found["word_count"], found["csv_describe"]
+    assert (words["fastest"], words["lightest"], words["over"]) == ("dask", "dask", False)
+    assert (desc["fastest"], desc["lightest"]) == ("polars", "dask")
+    assert desc["ours_ratio"] == pytest.approx(2.9 / 1.5)
+    assert desc["over"] and desc["parts"] == {"read_csv": 0.93}
+    assert words["ours_memory"] == pytest.approx(1.0)
+
+
+def test_the_section_shows_each_workload_and_every_row(engines_csv, tmp_path):
+    page = Page(root=tmp_path, figdir=tmp_path / "figures")
+    section_engines(page, engines_csv)
+    body = page.sections[-1].body
+    assert body.count('class="engines-workload"') == 2
+    assert "Fastest: <strong>polars</strong> (1.5 s)" in body
+    assert "1.93× the fastest" in body and "read_csv 0.93 s" in body
+    assert body.count("<tr>") == len(ROWS) + 1
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+        "engines_csv_describe.png",
+        "engines_word_count.png",
+    ]
+
+
+def test_rows_without_our_engine_are_refused(tmp_path):
+    out = tmp_path / "engines.csv"
+    write_rows(
+        out,
+        [dict.fromkeys(FIELDS, "") | {"workload": "w", "engine": "polars", "seconds": 1}],
+        FIELDS,
+    )
+    with pytest.raises(InputError, match="no row of the engine 'dask'"):
+        read_engines(out)
