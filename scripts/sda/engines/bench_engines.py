@@ -36,6 +36,20 @@ FIELDS = [
 ]  # fmt: skip
 
 
+def engine_row(
+    workload: str, engine: str, version: str, threads: int, repeats: int, seconds: float, **rest
+) -> dict:
+    """One row of :data:`FIELDS`: the median ``seconds`` of ``repeats`` runs, and what else
+    was measured (``peak_mib``, ``ratio``, ``identical``, ``max_difference``, ``note``, as
+    shown); the fields not given are left empty."""
+    unknown = set(rest) - set(FIELDS)
+    if unknown:
+        raise ValueError(f"not a column of engines.csv: {sorted(unknown)}")
+    given = dict(workload=workload, engine=engine, version=version, threads=threads,
+                 repeats=repeats, seconds=f"{seconds:.6g}", **rest)  # fmt: skip
+    return {f: given.get(f, "") for f in FIELDS}
+
+
 class EngineFailed(RuntimeError):
     """An engine failed on a workload, or its result disagrees with the workflow's."""
 
@@ -57,7 +71,7 @@ class Workload:
     engines: Sequence[Engine]
     reference: Callable[[], object]  # the workflow's result, read from its rule's file
     compare: Callable[[str, object, object], Check]  # (engine, result, reference)
-    extra_rows: list[dict] = field(default_factory=list)  # e.g. the one-off Parquet copy
+    extra_rows: list[dict] = field(default_factory=list)  # engine_row()s: the Parquet copy
     parts: Engine | None = None  # our path's parts: a call returning {part: seconds}
 
 
@@ -120,18 +134,12 @@ def part_rows(workload: Workload, repeats: int, threads: int) -> list[dict]:
     for _ in range(repeats):
         for part, seconds in run_engine(workload.name, engine, threads).result.items():
             seen.setdefault(part, []).append(seconds)
+    version = versions(*engine.packages)
     return [
-        {
-            "workload": workload.name,
-            "engine": f"{engine.name}: {part}",
-            "version": versions(*engine.packages),
-            "threads": engine.threads,
-            "repeats": repeats,
-            "seconds": f"{statistics.median(times):.6g}",
-            "note": engine.note,
-        }
+        engine_row(workload.name, f"{engine.name}: {part}", version, engine.threads, repeats,
+                   statistics.median(times), note=engine.note)
         for part, times in seen.items()
-    ]
+    ]  # fmt: skip
 
 
 def workload_rows(workload: Workload, measured: Sequence[Measured], repeats: int) -> list[dict]:
@@ -154,20 +162,21 @@ def workload_rows(workload: Workload, measured: Sequence[Measured], repeats: int
     for m in measured:
         check = checks[m.engine.name]
         note = "; ".join(n for n in (m.engine.note, check.note) if n)
+        seconds = med[m.engine.name]
         rows.append(
-            {
-                "workload": workload.name,
-                "engine": m.engine.name,
-                "version": versions(*m.engine.packages),
-                "threads": m.engine.threads,
-                "repeats": repeats,
-                "seconds": f"{med[m.engine.name]:.6g}",
-                "peak_mib": f"{m.peak_bytes / 2**20:.5g}",
-                "ratio": f"{med[m.engine.name] / fastest:.4g}",
-                "identical": "yes" if check.identical else "no",
-                "max_difference": f"{check.difference:.3g}",
-                "note": note,
-            }
+            engine_row(
+                workload.name,
+                m.engine.name,
+                versions(*m.engine.packages),
+                m.engine.threads,
+                repeats,
+                seconds,
+                peak_mib=f"{m.peak_bytes / 2**20:.5g}",
+                ratio=f"{seconds / fastest:.4g}",
+                identical="yes" if check.identical else "no",
+                max_difference=f"{check.difference:.3g}",
+                note=note,
+            )
         )
     return rows + list(workload.extra_rows)
 
@@ -179,5 +188,5 @@ def bench_engines(workloads: Sequence[Workload], repeats: int, threads: int, out
         measured = measure_workload(workload, repeats, threads)
         rows += workload_rows(workload, measured, repeats)
         rows += part_rows(workload, repeats, threads)
-    write_rows(out, [{f: r.get(f, "") for f in FIELDS} for r in rows], FIELDS)
+    write_rows(out, rows, FIELDS)
     return rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sda.engines import describe, lahman, summary, words
-from sda.engines.bench_engines import Engine, Workload
+from sda.engines.bench_engines import Engine, Workload, engine_row
 
 OURS = "the workflow's path (rule {rule})"
 TEXT_IMPORTS = ("pyarrow", "pyarrow.compute", "dask.bag", "polars", "duckdb")
@@ -121,20 +121,11 @@ def summary_workload(
         Engine("polars", m + "polars_summary", [parquet], threads, ["polars"], imports,
                copy + ", streaming engine"),
     ]  # fmt: skip
-    copy_row = {
-        "workload": "array_summary",
-        "engine": "parquet copy",
-        "version": made["version"],
-        "threads": 1,
-        "repeats": 1,
-        "seconds": f"{made['seconds']:.6g}",
-        "peak_mib": "",
-        "ratio": "",
-        "identical": "",
-        "max_difference": "",
-        "note": f"the copy the duckdb and polars rows read, made once by rule engines_parquet "
+    copy_row = engine_row(
+        "array_summary", "parquet copy", made["version"], 1, 1, made["seconds"],
+        note="the copy the duckdb and polars rows read, made once by rule engines_parquet "
         f"({made['bytes']} bytes); not in their seconds",
-    }
+    )  # fmt: skip
     return Workload(
         "array_summary",
         engines,
