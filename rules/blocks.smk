@@ -120,4 +120,4 @@ rule bench_generate:
 # The topic's final outputs for `rule all`, and its evidence benchmark for `bench`.
 ALL_TARGETS.extend(NPY_BLOCKS + CSV_BLOCKS + list(rules.bench_block_io.output))
 if config["bench"]["generate"]:
-    EVIDENCE["generate"] = rules.bench_generate.output[0]
+    evidence("generate", "generation against plain multiprocessing", rules.bench_generate)

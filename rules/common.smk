@@ -58,9 +58,38 @@ ALL_TARGETS = []
 
 # The evidence benchmarks (each ours against a baseline, with repeats) are not part of the
 # default run: `snakemake --cores 8 bench` runs them and rebuilds the report with their
-# sections; `bench.evidence: true` puts them in every run. Each topic adds its outputs here.
+# chapters; `bench.evidence: true` puts them in every run. Each topic adds its own with
+# `evidence(name, title, rule)`: its name is the report's input, its title what the report
+# calls it while it has not been run.
 EVIDENCE = {}
+EVIDENCE_TITLES = {}
 EVIDENCE_ALWAYS = config["bench"]["evidence"]
+# Per input of the report: the rule that made it and its log (the report links both).
+MADE_BY = {}
+
+
+def made_by(rule):
+    """The name and log files of a rule (`rules.X`), as the report names them."""
+    return {"rule": rule.rule.name, "log": [str(f) for f in rule.log]}
+
+
+def evidence(name, title, rule):
+    """Register `rule`'s first output as the evidence benchmark `name`, titled `title`."""
+    EVIDENCE[name] = rule.output[0]
+    EVIDENCE_TITLES[name] = title
+    MADE_BY[name] = made_by(rule)
+
+
+# The results the report reads, by the name its chapters know them by (rules/report.smk).
+REPORT_INPUTS = {}
+
+
+def report_input(key, rule, path):
+    """A result the report reads as `key`: `path`, an output (or the benchmark record) of
+    `rule`, whose name and log the report links beside it."""
+    REPORT_INPUTS[key] = path
+    MADE_BY[key] = made_by(rule)
+
 
 # Each evidence benchmark asks for one unit of the resource `evidence`, of which there is one
 # (unless `--resources evidence=N` says otherwise): they run one at a time, each measuring the

@@ -75,4 +75,4 @@ rule bench_engines:
 
 
 # The topic's evidence benchmark for `bench`.
-EVIDENCE["engines"] = rules.bench_engines.output[0]
+evidence("engines", "the same jobs with polars and DuckDB", rules.bench_engines)

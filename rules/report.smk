@@ -1,29 +1,33 @@
 # The one-page HTML report of every result, the named target `report`, and the target `bench`:
-# the evidence benchmarks, then the same report with their sections.
+# the evidence benchmarks, then the same report with their chapters.
 
-REPORT_INPUTS = {
-    "block_io": rules.bench_block_io.output[0],
-    "block_means": rules.block_means.output.means,
-    "store_reads": rules.block_means.output.reads,
-    "array_summary": rules.array_summary.output[0],
-    "top10": rules.text_counts.output.top10,
-    "top5_clean": rules.text_counts.output.top5,
-    "delayed_top5": rules.text_delayed.output[0],
-    "sample5": rules.text_sample.output[0],
-    "graph": rules.text_graph.output.png,
-    "lahman_tables": rules.lahman_tables.output[0],
-    "master_head": rules.lahman_master_head.output[0],
-    "birth_country": rules.lahman_birth_country.output[0],
-    "lahman_expressions": rules.lahman_expressions.output[0],
-    "lahman_backends": rules.lahman_backends.output[0],
-}
+report_input("block_io", rules.bench_block_io, rules.bench_block_io.output[0])
+report_input("block_means", rules.block_means, rules.block_means.output.means)
+report_input("store_reads", rules.block_means, rules.block_means.output.reads)
+report_input("hdf5_listing", rules.hdf5_listing, rules.hdf5_listing.output[0])
+report_input("hdf5_job", rules.store_hdf5, rules.store_hdf5.benchmark)
+report_input("array_summary", rules.array_summary, rules.array_summary.output[0])
+report_input("summary_job", rules.array_summary, rules.array_summary.benchmark)
+report_input("top10", rules.text_counts, rules.text_counts.output.top10)
+report_input("top5_clean", rules.text_counts, rules.text_counts.output.top5)
+report_input("frequencies", rules.text_counts, rules.text_counts.output.frequencies)
+report_input("delayed_top5", rules.text_delayed, rules.text_delayed.output[0])
+report_input("sample5", rules.text_sample, rules.text_sample.output[0])
+report_input("graph", rules.text_graph, rules.text_graph.output.png)
+report_input("lahman_tables", rules.lahman_tables, rules.lahman_tables.output[0])
+report_input("master_head", rules.lahman_master_head, rules.lahman_master_head.output[0])
+report_input("birth_country", rules.lahman_birth_country, rules.lahman_birth_country.output[0])
+report_input("lahman_expressions", rules.lahman_expressions, rules.lahman_expressions.output[0])
+report_input("lahman_backends", rules.lahman_backends, rules.lahman_backends.output[0])
 if TEXT["bench_schedulers"]:
-    REPORT_INPUTS["text_schedulers"] = rules.bench_text_schedulers.output[0]
+    report_input(
+        "text_schedulers", rules.bench_text_schedulers, rules.bench_text_schedulers.output[0]
+    )
 if WIKI["source"] == "download":
-    REPORT_INPUTS["wiki_source"] = rules.wiki_fetch.output.source
+    report_input("wiki_source", rules.wiki_fetch, rules.wiki_fetch.output.source)
 if CSV_BLOCKS:
-    REPORT_INPUTS["csv_describe"] = rules.csv_describe.output.table
-    REPORT_INPUTS["describe_time"] = rules.csv_describe.output.seconds
+    report_input("csv_describe", rules.csv_describe, rules.csv_describe.output.table)
+    report_input("describe_time", rules.csv_describe, rules.csv_describe.output.seconds)
 
 ALL_TARGETS.append("results/report/report.html")
 if EVIDENCE_ALWAYS:
@@ -31,10 +35,12 @@ if EVIDENCE_ALWAYS:
 
 
 rule report_html:
-    # The evidence sections appear when their benchmarks have been run (or bench.evidence).
+    # The evidence chapters appear when their benchmarks have been run (or bench.evidence).
     input:
         **REPORT_INPUTS,
         **evidence_present(EVIDENCE),
+        # the lesson's own figures, which every chapter sets beside this run's
+        lesson=Path(workflow.basedir) / "report" / "lesson_2016.csv",
     output:
         html=report(
             "results/report/report.html",
@@ -42,6 +48,11 @@ rule report_html:
             category="Report",
         ),
         figures=directory("results/report/figures"),
+        then_now=report(
+            "results/report/then_and_now.csv",
+            caption="../report/report/then_and_now.rst",
+            category="Report",
+        ),
     log:
         "logs/report_html.log",
     conda:
@@ -51,7 +62,8 @@ rule report_html:
         runtime=10,
     params:
         config=config,
-        evidence=list(EVIDENCE),
+        evidence=EVIDENCE_TITLES,
+        made_by=MADE_BY,
         # shown when `snakemake --cores N scaling` has made them; a param, not an input, so
         # that a default run never starts the scaling run
         scaling=[rules.scaling.output.csv, rules.scaling.output.png],
@@ -62,12 +74,13 @@ rule report_html:
 
 
 # `snakemake --cores 8 bench`: every evidence benchmark, then the same report with their
-# sections: report_html's rule with every evidence output as input. The default run picks
+# chapters: report_html's rule with every evidence output as input. The default run picks
 # report_html (ruleorder below).
 use rule report_html as bench with:
     input:
         **REPORT_INPUTS,
         **EVIDENCE,
+        lesson=Path(workflow.basedir) / "report" / "lesson_2016.csv",
     message:
         "{rule}: the evidence benchmarks' report {output.html} (log: {log})"
 

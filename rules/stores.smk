@@ -273,4 +273,4 @@ rule stores_all:
 
 # The topic's final outputs for `rule all`, and its evidence benchmark for `bench`.
 ALL_TARGETS.extend(rules.stores_all.input)
-EVIDENCE["stores_bench"] = rules.bench_stores.output[0]
+evidence("stores_bench", "stores warm and cold with repeats", rules.bench_stores)

@@ -258,7 +258,7 @@ rule lahman_backends:
 # The topic's final outputs for `rule all`, and its evidence benchmark for `bench`.
 if CSV_BLOCKS:
     ALL_TARGETS.extend(rules.csv_describe.output)
-    EVIDENCE["tables_bench"] = rules.bench_tables.output[0]
+    evidence("tables_bench", "CSV engines", rules.bench_tables)
 if not config["lahman"]["sqlite"]:
     ALL_TARGETS.extend(rules.lahman_build.output)
 ALL_TARGETS.extend(

@@ -269,4 +269,4 @@ ALL_TARGETS.extend(
 if TEXT["bench_schedulers"]:
     ALL_TARGETS.extend(rules.bench_text_schedulers.output)
 if TEXT["bench"]:
-    EVIDENCE["text_bench"] = rules.bench_text.output[0]
+    evidence("text_bench", "word count against the lesson's code", rules.bench_text)

@@ -1,23 +1,32 @@
-"""Rules report_html and bench: every result of the workflow in one self-contained HTML page."""
+"""Rules report_html and bench: every result of the workflow in one self-contained HTML page,
+chapter by chapter (sda.chapters), and results/report/then_and_now.csv beside it."""
 
 if __name__ == "__main__":
     from pathlib import Path
 
+    from sda.chapters import CHAPTERS
     from sda.logs import setup_logging
-    from sda.report.sections import build_report
+    from sda.report.build import build_report
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
-    inputs = {k: Path(v) for k, v in sm.input.items()}
+    inputs = {k: Path(v) for k, v in sm.input.items() if k != "lesson"}
+    # the scaling run's CSV and plot, when `snakemake --cores N scaling` has made them
+    for key, path in zip(("scaling_csv", "scaling_png"), sm.params.scaling, strict=True):
+        if Path(path).exists():
+            inputs[key] = Path(path)
     page = build_report(
+        CHAPTERS,
         inputs,
         out=Path(sm.output.html),
         figdir=Path(sm.output.figures),
+        then_now=Path(sm.output.then_now),
         config=dict(sm.params.config),
         root=Path.cwd(),
-        evidence=list(sm.params.evidence),
-        scaling=tuple(Path(p) for p in sm.params.scaling),
+        made_by=dict(sm.params.made_by),
+        evidence=dict(sm.params.evidence),
+        lesson=Path(sm.input.lesson),
     )
     log.info(
-        "wrote %s: %d sections, %d figures", sm.output.html, len(page.sections), len(page.figures)
+        "wrote %s: %d chapters, %d figures", sm.output.html, len(page.sections), len(page.figures)
     )

@@ -30,6 +30,7 @@ pytest.register_assert_rewrite("oracles")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_WIKI = REPO.parent / "shared" / "data" / "wiki" / "AB"
+SHARED_LESSON = REPO.parent / "shared" / "lesson" / "000_3f19caa526adccb6.txt"
 WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "config", "profiles", "envs", "report"]
 
 
@@ -133,6 +134,7 @@ def test_config() -> dict:
 
 
 DEFAULT_REPORT = "results/report/default_report.html"
+DEFAULT_THEN_NOW = "results/report/default_then_and_now.csv"
 
 
 @pytest.fixture(scope="session")
@@ -144,6 +146,7 @@ def workflow_run(tmp_path_factory) -> Path:
     run_snakemake(workdir)
     report = workdir / "results" / "report" / "report.html"
     shutil.copy2(report, workdir / DEFAULT_REPORT)
+    shutil.copy2(report.parent / "then_and_now.csv", workdir / DEFAULT_THEN_NOW)
     run_snakemake(workdir, "bench")
     return workdir
 
@@ -176,6 +179,13 @@ def shared_wiki() -> Path:
     """The real Wikipedia sample beside the checkout (tests using it are marked ``wiki``, which
     skips them where it is absent)."""
     return SHARED_WIKI
+
+
+@pytest.fixture(scope="session")
+def lesson_text() -> Path:
+    """The 2016 lesson's text beside the checkout (tests using it are marked ``lesson``, which
+    skips them where it is absent)."""
+    return SHARED_LESSON
 
 
 @contextlib.contextmanager
@@ -283,12 +293,19 @@ def _wiki_reason() -> str | None:
     return None
 
 
+def _lesson_reason() -> str | None:
+    if not SHARED_LESSON.is_file():
+        return f"needs the lesson's text in {SHARED_LESSON}, which is absent (the team's test data)"
+    return None
+
+
 # marker -> why a test so marked cannot run here (None: it can)
 NEEDS = {
     "slurm": _slurm_reason,
     "browser": _browser_reason,
     "graphviz": _graphviz_reason,
     "wiki": _wiki_reason,
+    "lesson": _lesson_reason,
 }
 
 

@@ -159,17 +159,22 @@ def mincore_fraction(path: Path) -> float:
 # --- the HTML report: its tables read back, and how it shows numbers ------------------------
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
+SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
 
 
 class ReportParser(HTMLParser):
-    """Collects the tables with a data-source, the embedded images, and checks nesting."""
+    """Collects the tables with a data-source (their attributes, header, rows and each row's
+    attributes), the embedded images, the links, and checks nesting. ``external``: anything
+    the page would fetch or send the reader to on another host (a script, a style sheet, a
+    frame, an image that is not a data URI, a link with a scheme)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.stack: list[str] = []
         self.errors: list[str] = []
-        self.tables: list[dict] = []  # {"source": str, "header": [...], "rows": [[(col, text)]]}
+        self.tables: list[dict] = []  # {"source", "attrs", "header", "rows", "row_attrs"}
         self.images: list[dict] = []
+        self.links: list[str] = []
         self.external: list[str] = []
         self._cell: list[str] | None = None
         self._cell_col: str | None = None
@@ -178,10 +183,13 @@ class ReportParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        for key in ("src", "href"):
-            if key in a and a[key] and not a[key].startswith(("data:", "#")):
-                self.external.append(a[key])
-        if tag in ("script", "link", "iframe"):
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+            if SCHEME.match(a["href"]) and not a["href"].startswith("data:"):
+                self.external.append(a["href"])
+        if tag == "img" and not a.get("src", "").startswith("data:"):
+            self.external.append(a.get("src", "img"))
+        if tag in ("script", "link", "iframe", "object", "embed"):
             self.external.append(tag)
         if tag == "img":
             self.images.append(a)
@@ -190,11 +198,20 @@ class ReportParser(HTMLParser):
         if tag == "table":
             self._sourced.append("data-source" in a)
             if "data-source" in a:
-                self.tables.append({"source": a["data-source"], "header": [], "rows": []})
+                self.tables.append(
+                    {
+                        "source": a["data-source"],
+                        "attrs": a,
+                        "header": [],
+                        "rows": [],
+                        "row_attrs": [],
+                    }
+                )
         elif tag == "thead":
             self._in_head = True
         elif tag == "tr" and self._in_sourced() and not self._in_head:
             self.tables[-1]["rows"].append([])
+            self.tables[-1]["row_attrs"].append(a)
         elif tag in ("td", "th"):
             self._cell, self._cell_col = [], a.get("data-col")
 
@@ -217,7 +234,7 @@ class ReportParser(HTMLParser):
         if tag == "table" and self._sourced:
             self._sourced.pop()
         if tag in ("td", "th") and self._cell is not None:
-            text = "".join(self._cell).strip()
+            text = " ".join("".join(self._cell).split())
             if self._in_sourced():
                 t = self.tables[-1]
                 if self._in_head and tag == "th":
@@ -236,6 +253,15 @@ def parse_report(path: Path) -> tuple[Path, str, ReportParser]:
     return path, text, parser
 
 
+def result_tables(parser: ReportParser) -> list[dict]:
+    """The tables of result files (not the chapters' "then and now" tables)."""
+    return [t for t in parser.tables if t["attrs"].get("data-kind") != "then-now"]
+
+
+def then_now_tables(parser: ReportParser) -> list[dict]:
+    return [t for t in parser.tables if t["attrs"].get("data-kind") == "then-now"]
+
+
 def read_source(path: Path):
     """A table's source file as a DataFrame (a JSON object: its scalar values as one row)."""
     import json
@@ -252,11 +278,14 @@ def read_source(path: Path):
     return pd.read_csv(path, keep_default_na=False)
 
 
-# How the page shows numbers, written out again here: 3 significant digits, thousands
-# separators, seconds in s/ms/µs/ns, sizes in B/KiB/MiB/GiB, ratios with a ×.
+# How the page shows numbers, written out again here: integers exactly (separators from
+# 10,000), timings, sizes and ratios to 3 significant digits in s/ms/µs/ns, B/KiB/MiB/GiB and
+# ×, other numbers to 3 significant digits unless a column needs more to tell its values
+# apart (then a fixed number of decimals, the fewest that do).
 SCALES = {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "ns": 1e-9, "B": 1.0, "KiB": 2.0**10}
 SCALES |= {"MiB": 2.0**20, "GiB": 2.0**30, "×": 1.0}
 SHOWN = re.compile(r"^(-?[0-9,]*\.?[0-9]+(?:e[-+][0-9]+)?)(?: ?(s|ms|µs|ns|B|KiB|MiB|GiB)|(×))?$")
+MEASURED_UNITS = ("s", "B", "MiB", "x")
 
 
 def source_unit(source, i: int, col: str) -> str | None:
@@ -276,9 +305,20 @@ def source_unit(source, i: int, col: str) -> str | None:
     return "x" if name.startswith("ratio") else None
 
 
-def shown_as(shown: str, value, unit: str | None = None) -> bool:
+def significant_digits_of(digits: str) -> int:
+    """Significant digits of a number as shown ('0.00186' 3, '1,230' 3, '100.020' 6)."""
+    mantissa = digits.replace(",", "").split("e")[0].lstrip("-")
+    if "." in mantissa:
+        return len(mantissa.replace(".", "").lstrip("0"))
+    return len(mantissa.strip("0")) or 1
+
+
+def shown_as(
+    shown: str, value, unit: str | None = None, max_digits: int = 3, unit_digits: int = 3
+) -> bool:
     """A shown cell is its source value as the page formats it: integers exactly (separators
-    from 10,000), other numbers rounded to the 3 significant digits shown, in their unit."""
+    from 10,000), other numbers rounded at the last digit shown, with at most ``max_digits``
+    significant digits (``unit_digits`` in a unit of measure), in their unit."""
     if isinstance(value, (bool, np.bool_)):
         return shown == str(value)
     if isinstance(value, str):
@@ -289,7 +329,9 @@ def shown_as(shown: str, value, unit: str | None = None) -> bool:
     y = float(value)
     if math.isnan(y):
         return shown == ""
-    if unit is not None and unit not in ("s", "B", "MiB", "x"):  # a label: "5 files"
+    if unit == "1":
+        unit = None
+    if unit is not None and unit not in MEASURED_UNITS:  # a label: "5 files"
         if not shown.endswith(f" {unit}"):
             return False
         shown, unit = shown[: -len(unit) - 1], None
@@ -299,38 +341,138 @@ def shown_as(shown: str, value, unit: str | None = None) -> bool:
     digits, scale = match.group(1), match.group(2) or match.group(3)
     if (unit is None) != (scale is None) or (scale == "×") != (unit == "x"):
         return False
-    if unit is None and y.is_integer() and abs(y) < 1e15:  # an integer: exactly
+    if unit is None and y.is_integer() and abs(y) < 1e15 and "." not in digits:  # exactly
         n = int(y)
         return digits == (f"{n:,}" if abs(n) >= 10_000 else str(n))
     whole = digits.split("e")[0].split(".")[0].lstrip("-")
     if whole and whole != f"{int(whole.replace(',', '')):,}":
         return False  # thousands separators missing or in the wrong places
-    mantissa = digits.replace(",", "").split("e")[0].lstrip("-")
-    if "." in mantissa:
-        significant_digits = mantissa.replace(".", "").lstrip("0")
-    else:
-        significant_digits = mantissa.strip("0")
-    if len(significant_digits) > 3:
-        return False  # more than 3 significant digits shown
+    if significant_digits_of(digits) > (unit_digits if unit is not None else max_digits):
+        return False
     factor = SCALES[scale or "×"]
     x = float(digits.replace(",", "")) * factor
     if unit == "MiB":
         y *= 2.0**20
-    if y == 0:
-        return x == 0
-    # the value rounded to 3 significant digits in the unit shown: within half a unit of
-    # the third digit
-    half = 0.5 * 10.0 ** (math.floor(math.log10(abs(y / factor))) - 2) * factor
-    return abs(x - y) <= half * 1.000001 + abs(y) * 1e-12
+    mantissa, _, exponent = digits.replace(",", "").partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    # half a unit of the last digit shown; a whole number shown for a large value may stand
+    # for rounded tens or hundreds (1,230 for 1234.5): the third significant digit then
+    last = 10.0 ** (-decimals + (int(exponent) if exponent else 0))
+    if "." not in mantissa and y != 0:
+        last = max(last, 10.0 ** (math.floor(math.log10(abs(y / factor))) - 2))
+    return abs(x - y) <= 0.5 * last * factor * 1.000001 + abs(y) * 1e-12
 
 
-def check_table_shows_its_source(table: dict, source) -> None:
-    """Every cell of a parsed report ``table`` is its ``source`` value as the page shows it."""
+def decimals_of(shown: str) -> int:
+    number = shown.split(" ")[0].split("e")[0]
+    return len(number.split(".")[1]) if "." in number else 0
+
+
+def check_column_digits(col: str, shown: list[str], values: list) -> None:
+    """The column rule, written out again: the distinct values of a column of plain numbers
+    are shown distinct; more than 3 significant digits only where 3 would show two distinct
+    values alike, and then the fewest decimals that tell them apart, the same in every cell."""
+    pairs = [
+        (s, float(v))
+        for s, v in zip(shown, values, strict=True)
+        if s
+        and not isinstance(v, (bool, np.bool_))
+        and _plain(v)
+        and not (float(v).is_integer() and "." not in s)
+    ]
+    if not pairs:
+        return
+    distinct = {float(f"{v:.10g}") for _, v in pairs}
+    alike: dict[str, set] = {}
+    for s, v in pairs:
+        alike.setdefault(s, set()).add(float(f"{v:.10g}"))
+    assert all(len(v) == 1 for v in alike.values()), (col, "distinct values shown alike", alike)
+    wide = [s for s, _ in pairs if significant_digits_of(s.split(" ")[0]) > 3]
+    if not wide:
+        return
+    at3 = {f"{v:.3g}" for v in distinct}
+    assert len(at3) < len(distinct), (col, "more than 3 digits where 3 tell the values apart")
+    k = decimals_of(pairs[0][0])
+    assert all(decimals_of(s) == k for s, _ in pairs), (col, "decimals differ", wide)
+    top = math.floor(math.log10(max(abs(v) for v in distinct)))
+    floor = max(0, 2 - top)
+    if k > floor:
+        fewer = {round(v, k - 1) for v in distinct}
+        assert len(fewer) < len(distinct), (col, f"{k - 1} decimals would do", wide)
+
+
+def _plain(value) -> bool:
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+    return isinstance(value, (int, float, np.integer, np.floating, str))
+
+
+def check_table_shows_its_source(table: dict, source, precise: tuple[str, ...] = ()) -> None:
+    """Every cell of a parsed report ``table`` is its ``source`` value as the page shows it,
+    and every column follows the column rule (:func:`check_column_digits`). A transposed table
+    (``data-transposed``) has a row per column of the source, named in its ``column`` cell,
+    and a column per row of the source (named in its first column)."""
+    transposed = table["attrs"].get("data-transposed") == "true"
+    columns: dict[str, tuple[list, list]] = {}
     for i, row in enumerate(table["rows"]):
+        cells = dict(row)
         for col, shown in row:
-            value = source[col].iloc[i]
-            unit = source_unit(source, i, col)
-            assert shown_as(shown, value, unit), (table["source"], i, col, shown, value)
+            if transposed:
+                if col == "column":
+                    assert shown in source.columns, (table["source"], shown)
+                    continue
+                key = source.columns[0]
+                value = source.loc[source[key].astype(str) == col, cells["column"]].iloc[0]
+                unit = None
+            else:
+                value = source[col].iloc[i]
+                unit = source_unit(source, i, col)
+            digits = 10 if col in precise else 17
+            assert shown_as(shown, value, unit, max_digits=digits), (
+                table["source"],
+                i,
+                col,
+                shown,
+                value,
+            )
+            if unit is None and col not in precise:
+                columns.setdefault(col, ([], []))
+                columns[col][0].append(shown)
+                columns[col][1].append(value)
+    for col, (shown, values) in columns.items():
+        check_column_digits(col, shown, values)
+
+
+def check_then_now(table: dict, rows) -> None:
+    """A chapter's "then and now" table against ``then_and_now.csv`` (``rows``, a DataFrame
+    read with empty cells kept): each row, found by its measure and item, shows the lesson's
+    figure, this run's (or why there is none) and their ratio, in the row's unit."""
+    assert table["rows"], table["source"]
+    for attrs, row in zip(table["row_attrs"], table["rows"], strict=True):
+        cells = dict(row)
+        match = rows[
+            (rows["measure"] == attrs["data-measure"])
+            & (rows["item"] == attrs["data-item"])
+            & (rows["what"] == cells["what"])
+        ]
+        assert len(match) == 1, (attrs, cells["what"])
+        r = match.iloc[0]
+        unit = None if r["unit"] == "1" else r["unit"]
+        # the lesson's figure as it printed it: its own digits
+        assert shown_as(cells["lesson"], float(r["lesson"]), unit, 17, 17), (r, cells)
+        if r["today"] == "":
+            assert cells["today"].startswith("not "), cells
+            assert "ratio" not in cells
+        else:
+            assert shown_as(cells["today"], float(r["today"]), unit, max_digits=17), (r, cells)
+            assert shown_as(cells["ratio"], float(r["ratio"]), "x"), (r, cells)
+            assert float(r["ratio"]) == pytest.approx(float(r["today"]) / float(r["lesson"]))
+
+
+# --- figures --------------------------------------------------------------------------------
 
 
 def axis_offsets(fig) -> list[str]:
@@ -339,3 +481,45 @@ def axis_offsets(fig) -> list[str]:
     return [
         axis.get_major_formatter().get_offset() for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
     ]
+
+
+def drawn_texts(fig) -> list:
+    """Every piece of text ``fig`` draws, as (text, window extent): titles, axis labels, the
+    tick labels of ticks inside the axes' view, annotations, legends."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ticks = {}
+    for ax in fig.axes:
+        for axis, view in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            low, high = sorted(view)
+            span = (high - low) * 1e-9
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                for label in (tick.label1, tick.label2):
+                    inside = low - span <= tick.get_loc() <= high + span
+                    ticks[id(label)] = inside and tick.get_visible()
+    out = []
+    for text in fig.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip() or not ticks.get(id(text), True):
+            continue
+        if text.axes is None and text.figure is None:
+            continue
+        box = text.get_window_extent(renderer)
+        if box.width > 0 and box.height > 0:
+            out.append((text.get_text(), box))
+    return out
+
+
+def text_overlaps(fig, tolerance: float = 0.5) -> list[tuple[str, str]]:
+    """The pairs of texts of ``fig`` whose boxes intersect by more than ``tolerance`` pixels
+    each way (a label running into another)."""
+    texts = drawn_texts(fig)
+    found = []
+    for i, (a, box_a) in enumerate(texts):
+        for b, box_b in texts[i + 1 :]:
+            width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+            height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+            if width > tolerance and height > tolerance:
+                found.append((a, b))
+    return found

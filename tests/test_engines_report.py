@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from sda.engines.bench_engines import FIELDS
-from sda.engines.report import conclusions, read_engines, section_engines
+from sda.engines.report import build, conclusions, read_engines
 from sda.io import InputError
 from sda.measure.rows import write_rows
+from sda.report.build import Run
+from sda.report.lesson import read_lesson
 from sda.report.page import Page
 
 ROWS = [
@@ -51,12 +53,14 @@ def test_conclusions_name_the_fastest_and_the_lightest(engines_csv):
 
 def test_the_section_shows_each_workload_and_every_row(engines_csv, tmp_path):
     page = Page(root=tmp_path, figdir=tmp_path / "figures")
-    section_engines(page, engines_csv)
+    run = Run({"engines": engines_csv}, {}, read_lesson(), tmp_path)
+    page.section("engines", "engines", **build(page, run))
     body = page.sections[-1].body
     assert body.count('class="engines-workload"') == 2
-    assert "Fastest: <strong>polars</strong> (1.5 s)" in body
-    assert "1.93× the fastest" in body and "read_csv 0.93 s" in body
+    assert "Fastest: <strong>polars</strong> (1.50 s)" in body
+    assert "1.93× the fastest" in body and "read_csv 930 ms" in body
     assert body.count("<tr>") == len(ROWS) + 1
+    assert build(page, Run({}, {}, read_lesson(), tmp_path)) is None  # not run yet: no chapter
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
         "engines_csv_describe.png",
         "engines_word_count.png",

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import stacked
 from oracles import parse_report
+from sda.report.numbers import human
 
 pytestmark = pytest.mark.workflow
 
@@ -93,7 +94,7 @@ def test_the_report_chapter_draws_its_conclusions_from_the_rows(workflow_run, ro
         assert f"Fastest: <strong>{fastest}</strong>" in part
         assert f"lightest:\n<strong>{lightest}</strong>" in part
         ours = group[group["engine"] == "dask"]["seconds"].iloc[0] / group["seconds"].min()
-        assert f"{ours:.2f}× the fastest" in part
+        assert f"{human(ours, 'x')} the fastest" in part
         assert ("engines-gap" in part) == (ours > 1.5)
     figures = {img["data-figure"] for img in parser.images}
     assert {f"engines_{w}" for w in WORKLOADS} <= figures

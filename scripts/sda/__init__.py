@@ -10,7 +10,8 @@ its logic and its evidence benchmark (``bench_<rule>.py``):
 - :mod:`sda.tables`: ``describe()`` of the CSV blocks; the Lahman database in SQLite and ibis.
 - :mod:`sda.scaling`: cost against size, across the RAM line.
 - :mod:`sda.engines`: the same jobs with polars and DuckDB beside dask.
-- :mod:`sda.report`: the one-page HTML report.
+- :mod:`sda.report`: the one-page HTML report's machinery; each topic's ``report`` module is its
+  chapter, and :mod:`sda.chapters` lists them in order.
 
 The machinery they share, which imports no topic: :mod:`sda.io` (atomic writes, checked
 reads, CSV rows), :mod:`sda.disk` (free-space checks), :mod:`sda.logs` (rule logs),

@@ -3,21 +3,20 @@
 :func:`conclusions` reads, for every workload, the fastest and the lightest engine of this run
 and what the workflow's dask path costs relative to them; where it is more than
 :data:`GAP` times the fastest, the chapter says why, from the rows of its parts (measured by
-the benchmark beside it). :func:`section_engines` draws a figure per workload and renders
-``report/templates/engines.html.j2``.
+the benchmark beside it). :func:`build` draws a figure per workload for
+``report/templates/engines.html.j2``; the chapter appears once the evidence benchmark has run.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sda.io import InputError, read_table  # noqa: E402
+from sda.io import InputError, read_table
+from sda.report import style
+from sda.report.build import Chapter, Run
+from sda.report.page import Page
 
 OURS = "dask"
 GAP = 1.5  # our path's ratio to the fastest above which the chapter explains it
@@ -27,8 +26,18 @@ TITLES = {
     "lahman_birth_country": "Players per birth country (Lahman)",
     "array_summary": "Mean, std, min and max of the whole array",
 }
-SHOWN = ["workload", "engine", "version", "threads", "seconds", "peak_mib", "ratio",
-         "identical", "max_difference", "note"]  # fmt: skip
+SHOWN = [
+    "workload",
+    "engine",
+    "version",
+    "threads",
+    "seconds",
+    "peak_mib",
+    "ratio",
+    "identical",
+    "max_difference",
+    "note",
+]
 
 
 def read_engines(path: Path) -> pd.DataFrame:
@@ -85,27 +94,26 @@ def conclusions(frame: pd.DataFrame) -> list[dict]:
 
 def figure(frame: pd.DataFrame, workload: str):
     """Seconds and peak memory of every engine of a workload, side by side; ours in orange."""
-    from sda.report.figures import COLORS, bars
-
     rows = engines_of(frame, workload)
-    colors = [COLORS[1] if e == OURS else COLORS[0] for e in rows["engine"]]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 0.6 * len(rows) + 1.2))
+    colors = [style.COLORS[1] if e == OURS else style.COLORS[0] for e in rows["engine"]]
+    fig, (left, right) = style.figure(9, bars=len(rows), panels=2)
     for ax, col, unit, title in (
         (left, "seconds", "s", "seconds (median)"),
         (right, "peak_mib", "MiB", "peak memory (MiB)"),
     ):
-        bars(ax, list(rows["engine"]), list(rows[col]), horizontal=True, unit=unit)
-        for patch, color in zip(ax.patches, colors, strict=True):
-            patch.set_color(color)
-        ax.set_title(title)
-        ax.margins(x=0.25)
+        style.hbars(ax, list(rows["engine"]), list(rows[col]), color=colors, unit=unit)
+        ax.set_title(title, fontsize=10)
+    right.set_yticks([])
     fig.suptitle(TITLES.get(workload, workload))
-    fig.tight_layout()
     return fig
 
 
-def section_engines(page, path: Path) -> None:
-    """The chapter: a figure and the conclusions of every workload, then all rows."""
+def build(page: Page, run: Run) -> dict | None:
+    """The chapter: a figure and the conclusions of every workload, then all rows; none
+    before the evidence benchmark has run."""
+    path = run.path("engines")
+    if path is None:
+        return None
     frame = read_engines(path)
     found = conclusions(frame)
     for c in found:
@@ -114,10 +122,12 @@ def section_engines(page, path: Path) -> None:
             f"engines_{c['workload']}",
             f"{c['title']}: seconds and peak memory of each engine",
         )
-    page.section(
-        "engines",
-        "The same jobs with polars and DuckDB",
-        workloads=found,
-        gap=GAP,
-        rows=page.table(frame, path, "Every engine on every workload", columns=SHOWN),
-    )
+    return {
+        "source": page.source("engines", path),
+        "workloads": found,
+        "gap": GAP,
+        "rows": page.table(frame, path, "Every engine on every workload", columns=SHOWN),
+    }
+
+
+CHAPTER = Chapter("engines", "The same jobs with polars and DuckDB", build)

@@ -1,7 +1,10 @@
-"""The one-page HTML report: every result of the workflow, read from its file, plotted.
+"""The one-page HTML report's machinery; it imports no topic.
 
-:mod:`~sda.report.data` reads the result files, :mod:`~sda.report.figures` draws them,
-:mod:`~sda.report.sections` assembles each section, :mod:`~sda.report.page` renders the
-Jinja2 templates under ``report/templates/`` into one self-contained HTML file, and
-:mod:`~sda.report.numbers` formats numbers for people.
+Each topic's chapter (its reader, figures and template context) is ``sda/<topic>/report.py``,
+listed in order in :mod:`sda.chapters`. Here: :mod:`~sda.report.build` (what a chapter is and
+is built from, the page built from them), :mod:`~sda.report.page` (tables, figures, links, the
+Jinja2 templates under ``report/templates/`` rendered into one self-contained HTML file),
+:mod:`~sda.report.numbers` (the one rule for numbers), :mod:`~sda.report.lesson` (the lesson's
+2016 figures beside this run's), :mod:`~sda.report.style` (the figures' shared style) and
+:mod:`~sda.report.run` (the last chapter, the run's facts).
 """

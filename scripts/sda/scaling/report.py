@@ -11,8 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sda.io import atomic_path
-from sda.scaling.run import GB, PER_GB_TARGET, RSS_TARGET, read_csv
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sda.io import atomic_path, read_table  # noqa: E402
+from sda.report.build import Chapter, Run  # noqa: E402
+from sda.report.page import Page  # noqa: E402
+from sda.scaling.run import GB, PER_GB_TARGET, RSS_TARGET, read_csv  # noqa: E402
 
 # (step, cache) lines of the plot, and how each is drawn
 LINES = {
@@ -45,12 +52,14 @@ def targets(rows: Sequence[Mapping]) -> list[dict]:
     if blocks:
         worst = max(blocks, key=lambda r: int(r["peak_rss_bytes"]))
         peak = int(worst["peak_rss_bytes"])
-        out.append({
-            "target": "peak RSS of every step < 1 GiB",
-            "measured": f"{peak / 2**20:.0f} MiB at most ({worst['step']}, {worst['cache']}, "
-                        f"{int(worst['size_bytes']) / GB:.3g} GB, {worst['cores']} cores)",
-            "met": peak < RSS_TARGET,
-        })  # fmt: skip
+        out.append(
+            {
+                "target": "peak RSS of every step < 1 GiB",
+                "measured": f"{peak / 2**20:.0f} MiB at most ({worst['step']}, {worst['cache']}, "
+                f"{int(worst['size_bytes']) / GB:.3g} GB, {worst['cores']} cores)",
+                "met": peak < RSS_TARGET,
+            }
+        )
     cores = most_cores(rows)
     for step, cache in (("generate", "write"), ("summary", "cold")):
         s = _series(rows, step, cache, cores)
@@ -58,12 +67,14 @@ def targets(rows: Sequence[Mapping]) -> list[dict]:
             continue
         (s0, t0, _), (s1, t1, _) = s[0], s[-1]
         ratio = (t1 / s1) / (t0 / s0)
-        out.append({
-            "target": f"{step} ({cache}, {cores} cores): s/GB at {s1 / GB:.3g} GB within "
-                      f"{PER_GB_TARGET:g}x of s/GB at {s0 / GB:.3g} GB",
-            "measured": f"{t0 / s0 * GB:.3g} -> {t1 / s1 * GB:.3g} s/GB (x{ratio:.2f})",
-            "met": ratio <= PER_GB_TARGET,
-        })  # fmt: skip
+        out.append(
+            {
+                "target": f"{step} ({cache}, {cores} cores): s/GB at {s1 / GB:.3g} GB within "
+                f"{PER_GB_TARGET:g}x of s/GB at {s0 / GB:.3g} GB",
+                "measured": f"{t0 / s0 * GB:.3g} -> {t1 / s1 * GB:.3g} s/GB (x{ratio:.2f})",
+                "met": ratio <= PER_GB_TARGET,
+            }
+        )
     for r in rows:
         if (
             r["step"] in ("generate", "summary", "means")
@@ -71,12 +82,14 @@ def targets(rows: Sequence[Mapping]) -> list[dict]:
             and int(r["cores"]) == cores
             and r is _largest(rows, r["step"], r["cache"])
         ):
-            out.append({
-                "target": f"{r['step']} ({r['cache']}) GB/s as a fraction of dd's",
-                "measured": f"{float(r['gb_per_s']):.3g} GB/s = {r['fraction_of_dd']} of dd "
-                            f"at {int(r['size_bytes']) / GB:.3g} GB",
-                "met": None,
-            })  # fmt: skip
+            out.append(
+                {
+                    "target": f"{r['step']} ({r['cache']}) GB/s as a fraction of dd's",
+                    "measured": f"{float(r['gb_per_s']):.3g} GB/s = {r['fraction_of_dd']} of dd "
+                    f"at {int(r['size_bytes']) / GB:.3g} GB",
+                    "met": None,
+                }
+            )
     return out
 
 
@@ -88,14 +101,9 @@ def _largest(rows: Sequence[Mapping], step: str, cache: str) -> Mapping | None:
     return max(same, key=lambda r: int(r["size_bytes"]), default=None)
 
 
-def plot(rows: Sequence[Mapping], png: str | Path) -> None:
+def figure(rows: Sequence[Mapping]):
     """Time against size (log-log) with the RAM size and a linear reference; peak RSS against
     size (which should stay flat) with the 1 GiB target."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ram = int(rows[0]["ram_bytes"])
     cores = most_cores(rows)
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(13, 5.2))
@@ -112,13 +120,25 @@ def plot(rows: Sequence[Mapping], png: str | Path) -> None:
     ref = _series(rows, "generate", "write", cores)
     if ref:
         (s0, t0, _), s1 = ref[0], ref[-1][0]
-        ax_t.plot([s0 / GB, s1 / GB], [t0, t0 * s1 / s0], color="grey", ls="--", lw=1,
-                  label="linear in size (from generate's first point)")  # fmt: skip
+        ax_t.plot(
+            [s0 / GB, s1 / GB],
+            [t0, t0 * s1 / s0],
+            color="grey",
+            ls="--",
+            lw=1,
+            label="linear in size (from generate's first point)",
+        )
     sizes = sorted({int(r["size_bytes"]) for r in rows if r["step"] in ("generate", "wordcount")})
     dd_read = float(rows[0]["dd_read_gb_per_s"])
     if sizes and dd_read > 0:
-        ax_t.plot([sizes[0] / GB, sizes[-1] / GB], [sizes[0] / GB / dd_read, sizes[-1] / GB / dd_read],
-                  color="black", ls=":", lw=1, label=f"dd read ({dd_read:.3g} GB/s)")  # fmt: skip
+        ax_t.plot(
+            [sizes[0] / GB, sizes[-1] / GB],
+            [sizes[0] / GB / dd_read, sizes[-1] / GB / dd_read],
+            color="black",
+            ls=":",
+            lw=1,
+            label=f"dd read ({dd_read:.3g} GB/s)",
+        )
     for ax in (ax_t, ax_m):
         ax.axvline(ram / GB, color="red", lw=1.2, label=f"RAM ({ram / GB:.1f} GB)")
         ax.set_xscale("log")
@@ -134,12 +154,58 @@ def plot(rows: Sequence[Mapping], png: str | Path) -> None:
     ax_t.legend(fontsize=7, loc="best")
     ax_m.legend(fontsize=7, loc="best")
     fig.tight_layout()
+    return fig
+
+
+def plot(rows: Sequence[Mapping], png: str | Path) -> None:
+    """:func:`figure`, saved as ``png``."""
+    fig = figure(rows)
     with atomic_path(png, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=110)
     plt.close(fig)
 
 
-def report_section(csv_path: str | Path, png_path: str | Path) -> dict | None:
+SHOWN = [
+    "step",
+    "cache",
+    "blocks",
+    "copies",
+    "cores",
+    "size_bytes",
+    "wall_s",
+    "peak_rss_bytes",
+    "gb_per_s",
+    "fraction_of_dd",
+    "exceeds_ram",
+    "evicted",
+]
+MET = {True: "met", False: "not met", None: "reported"}
+
+
+def build(page: Page, run: Run) -> dict | None:
+    """The scaling run (``snakemake --cores N scaling``), once it has been made: its rows, the
+    targets and the plot; no chapter otherwise (it is never part of the default run)."""
+    csv, png = run.path("scaling_csv"), run.path("scaling_png")
+    if csv is None or not csv.exists():
+        return None
+    found = report_section(csv, png)
+    frame = read_table(csv, ["step", "cache", "cores"], ["size_bytes", "wall_s"])
+    return {
+        "plot": page.file_image(png, "scaling", "time and peak memory against size")
+        if found["png"]
+        else None,
+        "targets": [(t["target"], t["measured"], MET[t["met"]]) for t in found["targets"]],
+        "steps": page.table(
+            frame, csv, "Every step at every size", columns=[c for c in SHOWN if c in frame]
+        ),
+        "source": page.source("scaling_csv", csv),
+    }
+
+
+CHAPTER = Chapter("scaling", "Scaling: cost against size, across the RAM line", build)
+
+
+def report_section(csv_path: str | Path, png_path: str | Path | None) -> dict | None:
     """What a report section needs: the table rows (the CSV as dicts), the targets and the PNG
     path; None when the scaling run has not been made."""
     if not Path(csv_path).exists():
@@ -149,5 +215,5 @@ def report_section(csv_path: str | Path, png_path: str | Path) -> dict | None:
         "rows": rows,
         "fields": list(rows[0]) if rows else [],
         "targets": targets(rows),
-        "png": str(png_path) if Path(png_path).exists() else None,
+        "png": str(png_path) if png_path is not None and Path(png_path).exists() else None,
     }

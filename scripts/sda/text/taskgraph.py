@@ -102,8 +102,8 @@ def layered(g):
     return h
 
 
-def draw_networkx(g, png: str | Path, svg: str | Path, title: str = "") -> None:
-    """Draw ``g`` (a :func:`graph_of` graph) with matplotlib: a column per partition."""
+def networkx_figure(g, title: str = ""):
+    """``g`` (a :func:`graph_of` graph) drawn with matplotlib: a column per partition."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -132,6 +132,14 @@ def draw_networkx(g, png: str | Path, svg: str | Path, title: str = "") -> None:
         ax.set_title(title, fontsize=10)
     ax.axis("off")
     fig.tight_layout()
+    return fig
+
+
+def draw_networkx(g, png: str | Path, svg: str | Path, title: str = "") -> None:
+    """Draw ``g`` (a :func:`graph_of` graph) with matplotlib (:func:`networkx_figure`)."""
+    import matplotlib.pyplot as plt
+
+    fig = networkx_figure(g, title)
     with atomic_path(png, ".png") as tmp:
         fig.savefig(tmp, dpi=100, metadata={"Software": None})
     with atomic_path(svg, ".svg") as tmp:
