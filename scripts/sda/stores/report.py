@@ -237,8 +237,8 @@ def comparisons(run: Run, reads, means, sources) -> list:
             f"dask.array mean over {n} HDF5 datasets",
             read("dask_hdf5"),
             reading,
-            "The lesson: dask 0.8, one from_array per dataset and a concatenate; this run: one "
-            "dask.array over the file, per-block means (the same reads).",
+            "The lesson: the dask of 2016, one from_array per dataset and a concatenate; this "
+            "run: one dask.array over the file, per-block means (the same reads).",
         ),
         c("dask_hdf5_per_file", "the same, per dataset", read("dask_hdf5", "per_block_s"), reading),
         c(
