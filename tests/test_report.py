@@ -160,6 +160,22 @@ def test_run_facts_give_each_rules_threads_from_its_benchmarks(tmp_path):
     assert "cores" not in body
 
 
+def test_one_rules_times_are_read_from_its_files_alone(tmp_path):
+    """The blocks chapter's generation time: generate_blocks' benchmark files, and no other
+    (a corrupt one of another rule is not read)."""
+    from sda.report.run import read_rule_times
+
+    benchmarks = tmp_path / "benchmarks"
+    (benchmarks / "generate_blocks").mkdir(parents=True)
+    (benchmarks / "generate_blocks" / "0.tsv").write_text("s\th:m:s\n1.5\t0:00:01\n")
+    (benchmarks / "generate_blocks" / "1.tsv").write_text("s\th:m:s\n2.5\t0:00:02\n")
+    (benchmarks / "other.tsv").write_text("s\th:m:s\n")  # no rows: fails when read
+    times = read_rule_times(benchmarks, "generate_blocks")
+    assert times[["rule", "jobs", "seconds"]].values.tolist() == [["generate_blocks", 2, 4.0]]
+    with pytest.raises(InputError, match="other.tsv: no rows"):
+        read_rule_times(benchmarks)
+
+
 def test_benchmark_rule_names():
     b = Path("/w/benchmarks")
     assert rule_of_benchmark(b / "bench_block_io.tsv", b) == "bench_block_io"

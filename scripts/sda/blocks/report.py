@@ -8,11 +8,13 @@ measurements, default run) and, when the evidence benchmark has run,
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from sda.io import read_table
 from sda.report import style
-from sda.report.build import Chapter, Run, pick, then_now_figure
+from sda.report.build import Chapter, Run, pick
 from sda.report.lesson import compare
 from sda.report.numbers import byte_unit
 from sda.report.page import Page
@@ -87,81 +89,71 @@ def comparisons(run: Run, m: dict, source: str) -> list:
     timed = f"{repeats} timed run{'s' if repeats != 1 else ''} (bench.lesson_repeats), median"
     files = bench.get("load_mean_files", 100)
     fresh = "a fresh process's peak resident size, its increase over the load"
-
-    def c(measure, what, today, ran, note=""):
-        return compare(
-            run.lesson,
-            ANCHOR,
-            measure,
-            what=what,
-            today=today,
-            today_ran=f"{ran} ({source})",
-            note=note,
-        )
-
+    csv_increment = run.lesson.get("load_csv_increment").printed
+    c = partial(compare, run.lesson, ANCHOR, source=source)
     return [
         c(
             "save_npy",
-            "np.save of one block",
-            m["save_npy"],
-            timed,
-            "The lesson: best of 3 (%timeit). Both write 8 MB of float64 whatever the numbers.",
+            what="np.save of one block",
+            today=m["save_npy"],
+            today_ran=timed,
+            note="The lesson: best of 3 (%timeit). Both write 8 MB of float64 whatever the "
+            "numbers.",
         ),
         c(
             "save_csv",
-            "np.savetxt of one block",
-            m["save_csv"],
-            f"{timed}, format {fmt}",
-            f"The lesson's fmt='%d' wrote the integer part of numbers in [0, 1): one character "
-            f"each, {lesson_csv_bytes:,} bytes; this run's {fmt} writes "
+            what="np.savetxt of one block",
+            today=m["save_csv"],
+            today_ran=f"{timed}, format {fmt}",
+            note=f"The lesson's fmt='%d' wrote the integer part of numbers in [0, 1): one "
+            f"character each, {lesson_csv_bytes:,} bytes; this run's {fmt} writes "
             f"{m['csv_bytes'] or 0:,.0f} bytes, every digit of every number.",
         ),
         c(
             "load_npy_increment",
-            "memory to load one npy block",
-            m["load_npy_rss"],
-            fresh,
-            "The lesson: memory_profiler's increment of the notebook's process.",
+            what="memory to load one npy block",
+            today=m["load_npy_rss"],
+            today_ran=fresh,
+            note="The lesson: memory_profiler's increment of the notebook's process.",
         ),
         c(
             "load_csv_increment",
-            "memory to load one CSV block",
-            m["load_csv_rss"],
-            fresh,
-            "numpy's loadtxt has parsed in C since numpy 1.23: it no longer builds a Python "
-            "list of every number before the array, which cost the lesson 27 MiB.",
+            what="memory to load one CSV block",
+            today=m["load_csv_rss"],
+            today_ran=fresh,
+            note="numpy's loadtxt has parsed in C since numpy 1.23: it no longer builds a "
+            f"Python list of every number before the array, which cost the lesson "
+            f"{csv_increment}.",
         ),
         c(
             "load_npy_peak",
-            "peak memory of the notebook, npy load",
-            None,
-            "not applicable",
-            "The whole notebook process, with everything loaded before; this run loads in a "
-            "fresh process, whose total says nothing of the notebook's.",
+            what="peak memory of the notebook, npy load",
+            today=None,
+            note="The whole notebook process, with everything loaded before; this run loads "
+            "in a fresh process, whose total says nothing of the notebook's.",
         ),
         c(
             "load_csv_peak",
-            "peak memory of the notebook, CSV load",
-            None,
-            "not applicable",
-            "As above: the notebook's whole process.",
+            what="peak memory of the notebook, CSV load",
+            today=None,
+            note="As above: the notebook's whole process.",
         ),
         c(
             "load_mean_100_npy",
-            f"np.load and mean of {files} npy blocks",
-            m["mean_all_npy"],
-            f"{files} files (bench.load_mean_files), warm page cache",
-            "The lesson's cache state is not known; a cold read is disk-bound "
+            what=f"np.load and mean of {files} npy blocks",
+            today=m["mean_all_npy"],
+            today_ran=f"{files} files (bench.load_mean_files), warm page cache",
+            note="The lesson's cache state is not known; a cold read is disk-bound "
             "(snakemake --cores 2 scaling)."
             if files == 100
             else f"This run loads {files} files, the lesson 100.",
         ),
         c(
             "load_mean_per_file_npy",
-            "the same, per file",
-            m["mean_file_npy"],
-            "its time divided by the files",
-            "The lesson printed it to 2 decimals.",
+            what="the same, per file",
+            today=m["mean_file_npy"],
+            today_ran="its time divided by the files",
+            note="The lesson printed it to 2 decimals.",
         ),
     ]
 
@@ -179,8 +171,7 @@ def build(page: Page, run: Run) -> dict:
             run.path("generate"),
             "Generating every block: this workflow against plain multiprocessing",
         )
-    per_rule = read_rule_times(run.root / "benchmarks")
-    jobs = per_rule[per_rule["rule"] == "generate_blocks"]
+    jobs = read_rule_times(run.root / "benchmarks", "generate_blocks")
     blocks = run.section("blocks")
     return {
         "source": source,
@@ -212,8 +203,7 @@ def build(page: Page, run: Run) -> dict:
         ),
         "io": page.table(rows, path, "The lesson's block measurements, this run"),
         "generate": generate,
-        "then_now": run.then_and_now(found),
-        "then_now_figure": then_now_figure(page, ANCHOR, found),
+        "then_now": run.then_and_now(page, ANCHOR, found),
     }
 
 

@@ -46,11 +46,12 @@ class Run:
         """A section of the config (empty if the config has none: a report of test inputs)."""
         return self.config.get(name) or {}
 
-    def then_and_now(self, comparisons: Sequence[Comparison]) -> ThenNow:
+    def then_and_now(self, page: Page, anchor: str, comparisons: Sequence[Comparison]) -> ThenNow:
         """A chapter's comparisons with the lesson: kept for ``then_and_now.csv``, and the
-        table the chapter shows."""
+        table and figure the chapter shows."""
         self.comparisons.extend(comparisons)
-        return then_now_table(comparisons, self.then_now_source)
+        figure = then_now_figure(page, anchor, comparisons)
+        return then_now_table(comparisons, self.then_now_source, figure)
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,7 @@ class Comparison:
             "item": self.item,
             "what": self.what,
             "lesson": repr(self.lesson),
-            "today": "" if self.today is None else repr(float(self.today)),
+            "today": "" if self.today is None else repr(self.today),
             "unit": self.unit,
             "ratio": "" if ratio is None else repr(ratio),
             "line": self.line,
@@ -236,7 +236,8 @@ def compare(
     *,
     what: str,
     today: float | None,
-    today_ran: str,
+    today_ran: str = "",
+    source: str = "",
     note: str = "",
     missing: str = NOT_MEASURED,
     unit: str | None = None,
@@ -245,8 +246,9 @@ def compare(
     lesson_ran: str | None = None,
 ) -> Comparison:
     """The lesson's ``measure`` (``item``) beside ``today`` (in the figure's base unit, None
-    when this run did not measure it). A derived comparison (a rate, an average of several
-    figures) gives its own ``lesson_value``, ``unit``, ``line`` and ``lesson_ran``."""
+    when this run did not measure it), which ``today_ran`` says how this run measured, in the
+    result file ``source``. A derived comparison (a rate, an average of several figures) gives
+    its own ``lesson_value``, ``unit``, ``line`` and ``lesson_ran``."""
     printed = ""
     if lesson_value is None:
         figure = lesson.get(measure, item)
@@ -259,6 +261,8 @@ def compare(
         today = None
     if today is None:
         today_ran = ""
+    elif source:
+        today_ran = f"{today_ran} ({source})" if today_ran else source
     return Comparison(
         chapter=chapter,
         measure=measure,
@@ -278,13 +282,15 @@ def compare(
 
 @dataclass(frozen=True)
 class ThenNow:
-    """A chapter's "then and now" table: rows of ``then_and_now.csv`` (``source``) as shown."""
+    """A chapter's "then and now": rows of ``then_and_now.csv`` (``source``) as shown, and the
+    figure of its timings (None where it has fewer than two)."""
 
     source: str
     rows: list[dict]
+    figure: object = None
 
 
-def then_now_table(comparisons: Sequence[Comparison], source: str) -> ThenNow:
+def then_now_table(comparisons: Sequence[Comparison], source: str, figure=None) -> ThenNow:
     rows = []
     for c in comparisons:
         lesson, today = c.shown()
@@ -303,7 +309,7 @@ def then_now_table(comparisons: Sequence[Comparison], source: str) -> ThenNow:
                 "today_ran": c.today_ran,
             }
         )
-    return ThenNow(source, rows)
+    return ThenNow(source, rows, figure)
 
 
 def write_then_now(path: Path, comparisons: Iterable[Comparison]) -> None:

@@ -31,7 +31,7 @@ from sda.report.numbers import PRECISE, column_style, column_unit, human, is_num
 
 TEMPLATES = repository() / "report" / "templates"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-ROW_UNIT_COLUMNS = ("value", "lesson", "today")  # columns in the unit of their row's ``unit``
+ROW_UNIT_COLUMN = "value"  # in long tables, the column in the unit of its row's ``unit``
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,11 @@ class Source:
 
 
 def cell_units(frame: pd.DataFrame) -> Callable[[pd.Series, str], str | None]:
-    """The unit of each cell: the row's ``unit`` for a ``value`` (``lesson``, ``today``)
-    column beside one, otherwise the column's unit (:func:`column_unit`)."""
+    """The unit of each cell: the row's ``unit`` for a ``value`` column beside one, otherwise
+    the column's unit (:func:`column_unit`)."""
 
     def unit(row: pd.Series, col: str) -> str | None:
-        if col in ROW_UNIT_COLUMNS and "unit" in frame.columns and isinstance(row["unit"], str):
+        if col == ROW_UNIT_COLUMN and "unit" in frame.columns and isinstance(row["unit"], str):
             return row["unit"] or None
         return column_unit(col)
 
@@ -175,7 +175,7 @@ class Page:
         for col in shown.columns:
             if col in precise:
                 style[col] = {"digits": PRECISE}
-            elif col in ROW_UNIT_COLUMNS and "unit" in frame.columns:
+            elif col == ROW_UNIT_COLUMN and "unit" in frame.columns:  # units differ by row
                 style[col] = {}
             else:
                 style[col] = column_style(shown[col], column_unit(col))

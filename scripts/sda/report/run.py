@@ -38,12 +38,18 @@ def rule_of_benchmark(path: Path, benchmarks: Path) -> str:
     return Path(path).relative_to(benchmarks).with_suffix("").parts[0]
 
 
-def read_rule_times(benchmarks: Path) -> pd.DataFrame:
+def read_rule_times(benchmarks: Path, rule: str | None = None) -> pd.DataFrame:
     """Per rule, from Snakemake's ``benchmark:`` files: its jobs, their wall time summed, and
     the fewest and most threads a job had (``threads``: recorded with ``benchmark-extended``,
-    as the workflow profile sets; NaN where a file predates it). Slowest first."""
+    as the workflow profile sets; NaN where a file predates it). Slowest first. ``rule``:
+    that rule's files only (``<rule>.tsv``, ``<rule>/*.tsv``), the others not read."""
+    benchmarks = Path(benchmarks)
+    if rule is None:
+        paths = benchmarks.rglob("*.tsv")
+    else:
+        paths = [*benchmarks.glob(f"{rule}.tsv"), *(benchmarks / rule).rglob("*.tsv")]
     rows = []
-    for path in sorted(Path(benchmarks).rglob("*.tsv")):
+    for path in sorted(paths):
         frame = read_table(path, numeric=["s"], sep="\t")
         threads = frame["threads"] if "threads" in frame else pd.Series([float("nan")])
         rows.append(

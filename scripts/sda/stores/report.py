@@ -10,12 +10,13 @@ own ``benchmark:`` records of the HDF5 write and the summary; with the evidence 
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pandas as pd
 
 from sda.io import read_json, read_table
 from sda.report import style
-from sda.report.build import Chapter, Run, pick, sources_of, then_now_figure
+from sda.report.build import Chapter, Run, pick, sources_of
 from sda.report.lesson import compare
 from sda.report.page import Page
 from sda.stores.means import RTOL
@@ -115,14 +116,13 @@ def source_mean(means: pd.DataFrame, source: str) -> float | None:
     return float(means[source].mean()) if source in means.columns else None
 
 
-def hdf5_write(run: Run) -> tuple[float | None, float | None, str, str]:
+def hdf5_write(run: Run, bench: pd.DataFrame | None) -> tuple[float | None, float | None, str, str]:
     """The HDF5 write's wall and CPU seconds, what measured the wall time and the input key of
-    its file: the evidence benchmark (alone, median) where it has run, else the default run's
-    job record."""
+    its file: the evidence benchmark's rows (``bench``: alone, median) where it has run, else
+    the default run's job record."""
     job = read_job(run.path("hdf5_job")) if run.path("hdf5_job") else None
     cpu = None if job is None else float(job["cpu_time"].iloc[0])
-    if run.path("stores_bench") is not None:
-        bench = read_stores_bench(run.path("stores_bench"))
+    if bench is not None:
         wall = pick(bench, "seconds", what="write", method="hdf5")
         if wall is not None:
             how = "the stores benchmark's write of random.hdf5, median, run alone"
@@ -136,7 +136,7 @@ def hdf5_write(run: Run) -> tuple[float | None, float | None, str, str]:
     return float(job["s"].iloc[0]), cpu, how, "hdf5_job"
 
 
-def comparisons(run: Run, reads, means, sources) -> list:
+def comparisons(run: Run, reads, means, bench, sources) -> list:
     n = run.section("stores").get("n", 100)
     config_blocks = run.section("blocks")
     draw = (
@@ -149,105 +149,86 @@ def comparisons(run: Run, reads, means, sources) -> list:
         f"means near 99: the blocks it timed came from another draw. This run's: {draw}."
     )
     reading = f"one timed read of {n} blocks (stores.n), warm page cache"
-
-    def c(measure, what, today, ran, note="", source="store_reads"):
-        return compare(
-            run.lesson,
-            ANCHOR,
-            measure,
-            what=what,
-            today=today,
-            today_ran=f"{ran} ({sources.get(source, '')})",
-            note=note,
-        )
+    c = partial(compare, run.lesson, ANCHOR)
+    on_reads = partial(c, today_ran=reading, source=sources.get("store_reads", ""))
+    on_means = partial(
+        c, today_ran="the mean of the per-block means", source=sources.get("block_means", "")
+    )
 
     def read(source, col="seconds"):
         return pick(reads, col, source=source)
 
+    def per_source(source, measures, whats, note="", per_note=""):
+        """A source's three figures: its read and means, the same per block, their mean."""
+        (total, per, mean), (total_what, per_what, mean_what) = measures, whats
+        return [
+            on_reads(total, what=total_what, today=read(source), note=note),
+            on_reads(per, what=per_what, today=read(source, "per_block_s"), note=per_note),
+            on_means(mean, what=mean_what, today=source_mean(means, source)),
+        ]
+
     first = means["npz"].iloc[0] if "npz" in means.columns and len(means) else None
-    wall, cpu, how, wall_source = hdf5_write(run)
+    wall, cpu, how, wall_source = hdf5_write(run, bench)
     return [
-        c(
+        on_means(
             "npz_arr0_mean",
-            "mean of the npz's first block",
-            first,
-            "block 0 of xs.npz",
-            "The lesson's npz held 100 new random() blocks; this run's the workflow's blocks.",
-            "block_means",
+            what="mean of the npz's first block",
+            today=first,
+            today_ran="block 0 of xs.npz",
+            note="The lesson's npz held 100 new random() blocks; this run's the workflow's blocks.",
         ),
-        c(
+        on_means(
             "mean_100_npy",
-            f"mean of {n} blocks, npy files",
-            source_mean(means, "npy"),
-            "the mean of the per-block means",
-            different,
-            "block_means",
+            what=f"mean of {n} blocks, npy files",
+            today=source_mean(means, "npy"),
+            note=different,
         ),
-        c("memmap_mean_100", f"means of {n} blocks from a memmap", read("memmap"), reading),
-        c(
-            "memmap_per_file",
-            "the same, per block",
-            read("memmap", "per_block_s"),
-            reading,
-            "The lesson printed it to 2 decimals.",
-        ),
-        c(
-            "mean_100_memmap",
-            f"mean of {n} blocks, memmap",
-            source_mean(means, "memmap"),
-            "the mean of the per-block means",
-            "",
-            "block_means",
+        *per_source(
+            "memmap",
+            ("memmap_mean_100", "memmap_per_file", "mean_100_memmap"),
+            (
+                f"means of {n} blocks from a memmap",
+                "the same, per block",
+                f"mean of {n} blocks, memmap",
+            ),
+            per_note="The lesson printed it to 2 decimals.",
         ),
         c(
             "hdf5_write_wall",
-            f"write {n} blocks to HDF5 (wall)",
-            wall,
-            how,
-            "The lesson's %%time; the data went to the page cache either way.",
-            wall_source,
+            what=f"write {n} blocks to HDF5 (wall)",
+            today=wall,
+            today_ran=how,
+            source=sources.get(wall_source, ""),
+            note="The lesson's %%time; the data went to the page cache either way.",
         ),
         c(
             "hdf5_write_cpu",
-            f"write {n} blocks to HDF5 (CPU)",
-            cpu,
-            "the store_hdf5 job's CPU time",
-            "",
-            "hdf5_job",
+            what=f"write {n} blocks to HDF5 (CPU)",
+            today=cpu,
+            today_ran="the store_hdf5 job's CPU time",
+            source=sources.get("hdf5_job", ""),
         ),
-        c(
-            "hdf5_mean_100",
-            f"means of {n} HDF5 datasets (h5py)",
-            read("hdf5"),
-            reading,
-            "h5py copies each dataset out of the file; this run also checks each block's "
+        *per_source(
+            "hdf5",
+            ("hdf5_mean_100", "hdf5_per_file", "mean_100_hdf5"),
+            (
+                f"means of {n} HDF5 datasets (h5py)",
+                "the same, per dataset",
+                f"mean of {n} blocks, HDF5",
+            ),
+            note="h5py copies each dataset out of the file; this run also checks each block's "
             "checksum attribute.",
         ),
-        c("hdf5_per_file", "the same, per dataset", read("hdf5", "per_block_s"), reading),
-        c(
-            "mean_100_hdf5",
-            f"mean of {n} blocks, HDF5",
-            source_mean(means, "hdf5"),
-            "the mean of the per-block means",
-            "",
-            "block_means",
-        ),
-        c(
-            "dask_hdf5_mean_100",
-            f"dask.array mean over {n} HDF5 datasets",
-            read("dask_hdf5"),
-            reading,
-            "The lesson: the dask of 2016, one from_array per dataset and a concatenate; this "
-            "run: one dask.array over the file, per-block means (the same reads).",
-        ),
-        c("dask_hdf5_per_file", "the same, per dataset", read("dask_hdf5", "per_block_s"), reading),
-        c(
-            "mean_100_dask_hdf5",
-            f"mean of {n} blocks, dask over HDF5",
-            source_mean(means, "dask_hdf5"),
-            "the mean of the per-block means",
-            "",
-            "block_means",
+        *per_source(
+            "dask_hdf5",
+            ("dask_hdf5_mean_100", "dask_hdf5_per_file", "mean_100_dask_hdf5"),
+            (
+                f"dask.array mean over {n} HDF5 datasets",
+                "the same, per dataset",
+                f"mean of {n} blocks, dask over HDF5",
+            ),
+            note="The lesson: the dask of 2016, one from_array per dataset and a concatenate; "
+            "this run: one dask.array over the file, per-block means (the same reads).",
         ),
     ]
 
@@ -286,15 +267,15 @@ def build(page: Page, run: Run) -> dict:
     )
     made = sources_of(page, run, keys)
     sources = {k: s.path for k, s in made.items()}
-    found = comparisons(run, reads, means, sources)
+    rows = read_stores_bench(run.path("stores_bench")) if "stores_bench" in made else None
+    found = comparisons(run, reads, means, rows, sources)
     bench = None
-    if run.path("stores_bench") is not None:
-        frame = read_stores_bench(run.path("stores_bench"))
+    if rows is not None:
         bench = page.figure_table(
-            bench_figure(frame),
+            bench_figure(rows),
             "stores_times_sizes",
             "stores benchmark: time and memory",
-            frame,
+            rows,
             run.path("stores_bench"),
             "Stores benchmark: medians and ratios",
         )
@@ -333,8 +314,7 @@ def build(page: Page, run: Run) -> dict:
         "summary": page.json_table(
             run.path("array_summary"), "The whole array", precise=True, first=SUMMARY_KEYS
         ),
-        "then_now": run.then_and_now(found),
-        "then_now_figure": then_now_figure(page, ANCHOR, found),
+        "then_now": run.then_and_now(page, ANCHOR, found),
     }
 
 

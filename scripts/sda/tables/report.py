@@ -15,7 +15,7 @@ import pandas as pd
 
 from sda.io import InputError, read_json, read_table
 from sda.report import style
-from sda.report.build import Chapter, Run, pick, sources_of, then_now_figure
+from sda.report.build import Chapter, Run, pick, sources_of
 from sda.report.lesson import Lesson, compare
 from sda.report.page import Page
 
@@ -147,7 +147,8 @@ def describe_comparisons(run: Run, describe, timing, sources: dict) -> list:
             "describe_seconds",
             what="read_csv and describe() of the CSV blocks",
             today=seconds,
-            today_ran=f"{files or 0:.0f} files, timed once ({sources.get('describe_time', '')})",
+            today_ran=f"{files or 0:.0f} files, timed once",
+            source=sources.get("describe_time", ""),
             note=f"The lesson's time includes printing the result. Its CSV held whole numbers "
             f"(fmt='%d'), this run's {fmt} numbers to parse.",
         )
@@ -160,7 +161,7 @@ def describe_comparisons(run: Run, describe, timing, sources: dict) -> list:
             "describe_count",
             what="rows of every column",
             today=count,
-            today_ran=sources.get("csv_describe", ""),
+            source=sources.get("csv_describe", ""),
         )
     )
     for stat, key in LESSON_STATS.items():
@@ -179,7 +180,8 @@ def describe_comparisons(run: Run, describe, timing, sources: dict) -> list:
                 line=", ".join(map(str, lines)),
                 lesson_ran=f"describe() of 10 CSV blocks: the {stat} of each column printed, "
                 "averaged here",
-                today_ran=f"the same columns ({sources.get('csv_describe', '')})",
+                today_ran="the same columns",
+                source=sources.get("csv_describe", ""),
                 note="The lesson's numbers were whole numbers, and so are its quartiles and "
                 "extremes."
                 if stat == "min"
@@ -199,7 +201,7 @@ def lahman_comparisons(run: Run, tables: list[str], countries, sources: dict) ->
             "lahman_tables",
             what="tables in the database",
             today=len(tables),
-            today_ran=sources.get("lahman_tables", ""),
+            source=sources.get("lahman_tables", ""),
             note=edition,
         )
     ]
@@ -212,7 +214,7 @@ def lahman_comparisons(run: Run, tables: list[str], countries, sources: dict) ->
                 figure.item,
                 what=f"players born in {figure.item}",
                 today=pick(countries, "players", birthCountry=figure.item),
-                today_ran=sources.get("birth_country", ""),
+                source=sources.get("birth_country", ""),
                 note="" if i else edition,
             )
         )
@@ -289,7 +291,7 @@ def build(page: Page, run: Run) -> dict:
         countries[countries["is_null"].astype(str) != "True"]
         if "is_null" in countries
         else countries
-    )  # noqa: E501
+    )
     total = int(known["players"].sum())
     first = countries.iloc[0]
     context |= {
@@ -319,8 +321,7 @@ def build(page: Page, run: Run) -> dict:
         },
         "expressions": expressions,
         "backends": backends,
-        "then_now": run.then_and_now(found),
-        "then_now_figure": then_now_figure(page, ANCHOR, found),
+        "then_now": run.then_and_now(page, ANCHOR, found),
     }
     return context
 

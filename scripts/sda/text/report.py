@@ -13,7 +13,7 @@ import pandas as pd
 
 from sda.io import InputError, read_json, read_table
 from sda.report import style
-from sda.report.build import Chapter, Run, pick, sources_of, then_now_figure
+from sda.report.build import Chapter, Run, pick, sources_of
 from sda.report.lesson import compare
 from sda.report.numbers import human
 from sda.report.page import Page
@@ -138,6 +138,11 @@ def corpus_words(run: Run) -> str:
     return "a local WikiExtractor extract (wiki.source: local)" if source else "this run's corpus"
 
 
+def megabytes(mib: float) -> float:
+    """MiB (the result files' unit) in MB (the lesson's)."""
+    return mib * 2**20 / MB
+
+
 def rates(sched: pd.DataFrame | None, scheduler: str) -> tuple[float | None, str]:
     """Seconds per MB of the lesson's chain on ``scheduler``, and how many files and MB."""
     if sched is None:
@@ -147,21 +152,24 @@ def rates(sched: pd.DataFrame | None, scheduler: str) -> tuple[float | None, str
     files = pick(sched, "files", pipeline="lesson", scheduler=scheduler)
     if seconds is None or not mib:
         return None, ""
-    mb = mib * 2**20 / MB
+    mb = megabytes(mib)
     return seconds / mb, f"{seconds:.3g} s over {files:.0f} files, {mb:.3g} MB"
 
 
 def comparisons(run: Run, counts: dict, sched, sources: dict) -> list:
     lesson = run.lesson
-    files = lesson.get("corpus_files").value
+    files, corpus_line = lesson.get("corpus_files").value, lesson.get("corpus_files").line
     mb = files * lesson.get("corpus_file_mb").value
-    corpus = f"Different text: the lesson counted {files:.0f} files of Wikipedia; this run {corpus_words(run)}."  # noqa: E501
+    corpus = (
+        f"Different text: the lesson counted {files:.0f} files of Wikipedia; this run "
+        f"{corpus_words(run)}."
+    )
     wiki = run.section("wiki")
     files_today = wiki.get("files") if wiki.get("source") in ("synthetic", "download") else None
     size_today = None
     if sched is not None:
         mib, n = pick(sched, "mib", pipeline="lesson"), pick(sched, "files", pipeline="lesson")
-        size_today = mib * 2**20 / MB / n if mib and n else None
+        size_today = megabytes(mib) / n if mib and n else None
     found = [
         compare(
             lesson,
@@ -178,8 +186,8 @@ def comparisons(run: Run, counts: dict, sched, sources: dict) -> list:
             "corpus_file_mb",
             what="MB per file",
             today=size_today,
-            today_ran=f"the files of the scheduler comparison "
-            f"({sources.get('text_schedulers', '')})",
+            today_ran="the files of the scheduler comparison",
+            source=sources.get("text_schedulers", ""),
         ),
     ]
     for measure, scheduler, what in (
@@ -197,11 +205,10 @@ def comparisons(run: Run, counts: dict, sched, sources: dict) -> list:
                 today=rate,
                 unit="s/MB",
                 lesson_value=figure.value / mb,
-                line=f"{figure.line}, 294",
+                line=f"{figure.line}, {corpus_line}",
                 lesson_ran=f"{figure.ran}: {figure.value:.4g} s over {files:.0f} files of about 1 MB",
-                today_ran=f"the same chain, {ran} ({sources.get('text_schedulers', '')})"
-                if ran
-                else "",
+                today_ran=f"the same chain, {ran}",
+                source=sources.get("text_schedulers", ""),
                 note="Seconds per MB: the two corpora differ in size.",
             )
         )
@@ -224,7 +231,7 @@ def comparisons(run: Run, counts: dict, sched, sources: dict) -> list:
                     figure.item,
                     what=f"{what} of '{figure.item}'",
                     today=today,
-                    today_ran=sources.get(frame_key, ""),
+                    source=sources.get(frame_key, ""),
                     note="" if i else note,
                     missing=f"not in {limit}" if frame is not None else "not measured in this run",
                 )
@@ -308,8 +315,7 @@ def build(page: Page, run: Run) -> dict:
         "schedulers": None,
         "bench": None,
         "corpus": None,
-        "then_now": run.then_and_now(found),
-        "then_now_figure": then_now_figure(page, ANCHOR, found),
+        "then_now": run.then_and_now(page, ANCHOR, found),
     }
     if "wiki_source" in made:
         source = read_wiki_source(run.path("wiki_source"))
