@@ -9,7 +9,7 @@ from sda.blocks.generate import BlockSpec, batch_pattern, batch_regex, batch_siz
 from sda.config import validate_config
 from sda.config_checks import CHECKS
 from sda.retries import mem_by_attempt
-from sda.scheduler import scheduler_param
+from sda.scheduler import is_distributed, scheduler_param
 
 # The schema (strict: 2.0 is not an integer), defaults filled in, then the cross-field checks
 # of every section; an error names the key and stops the run before any job. Values given with
@@ -78,6 +78,30 @@ def evidence(name, title, rule):
     EVIDENCE[name] = rule.output[0]
     EVIDENCE_TITLES[name] = title
     MADE_BY[name] = made_by(rule)
+
+
+# What dask did in each dask rule, memory over time and the task stream (sda.diagnostics), as
+# outputs of each such rule in results/diagnostics/<name>/, none with diagnostics false. The
+# report's chapters show those listed in DIAGNOSED.
+DIAGNOSED = {}
+
+
+def diagnostics(name, scheduler, report=True):
+    """The diagnostics outputs of the dask rule `name` on `scheduler`, its records, and dask's
+    performance report where the scheduler is distributed."""
+    if not config["diagnostics"]:
+        return {}
+    folder = f"results/diagnostics/{name}"
+    outputs = {
+        "resources": f"{folder}/resources.csv",
+        "tasks": f"{folder}/tasks.csv",
+        "record": f"{folder}/run.json",
+    }
+    if is_distributed(scheduler):
+        outputs["dask_report"] = f"{folder}/dask-report.html"
+    if report:
+        DIAGNOSED[name] = list(outputs)
+    return outputs
 
 
 # The results the report reads, by the name its chapters know them by (rules/report.smk).

@@ -28,6 +28,20 @@ if WIKI["source"] == "download":
 if CSV_BLOCKS:
     report_input("csv_describe", rules.csv_describe, rules.csv_describe.output.table)
     report_input("describe_time", rules.csv_describe, rules.csv_describe.output.seconds)
+for name, kinds in DIAGNOSED.items():
+    dask_rule = getattr(rules, name)
+    for kind in kinds:
+        report_input(f"dask_{name}_{kind}", dask_rule, getattr(dask_rule.output, kind))
+
+# The scaling run's results, shown when `snakemake --cores N scaling` has made them.
+# (Plain strings: a params dict keeps what it is given, and an output file carries its rule.)
+SCALING_RESULTS = {"scaling_csv": rules.scaling.output.csv, "scaling_png": rules.scaling.output.png}
+if config["diagnostics"]:
+    SCALING_RESULTS |= {
+        f"dask_scaling_{kind}": getattr(rules.scaling.output, kind)
+        for kind in ("resources", "tasks", "record")
+    }
+SCALING_RESULTS = {key: str(path) for key, path in SCALING_RESULTS.items()}
 
 ALL_TARGETS.append("results/report/report.html")
 if EVIDENCE_ALWAYS:
@@ -66,7 +80,7 @@ rule report_html:
         made_by=MADE_BY,
         # shown when `snakemake --cores N scaling` has made them; a param, not an input, so
         # that a default run never starts the scaling run
-        scaling=[rules.scaling.output.csv, rules.scaling.output.png],
+        scaling=SCALING_RESULTS,
     message:
         "{rule}: {output.html} (log: {log})"
     script:

@@ -7,8 +7,10 @@ rule scaling:
     input:
         corpus=rules.text_counts.input,
     output:
+        **diagnostics("scaling", "threads", report=False),
         csv="results/scaling/scaling.csv",
         png="results/scaling/scaling.png",
+        # the largest size's cold summary: memory over time past the RAM line
     log:
         "logs/scaling.log",
     benchmark:

@@ -164,6 +164,7 @@ rule block_means:
     input:
         **STORE_INPUTS,
     output:
+        **diagnostics("block_means", DASK_SCHEDULER),
         means=report(
             "results/tables/block_means.csv",
             caption="../report/stores/block_means.rst",
@@ -205,6 +206,7 @@ rule array_summary:
             caption="../report/stores/array_summary.rst",
             category="Stores",
         ),
+        **diagnostics("array_summary", DASK_SCHEDULER),
     log:
         "logs/array_summary.log",
     benchmark:

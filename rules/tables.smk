@@ -24,6 +24,7 @@ rule csv_describe:
     input:
         CSV_BLOCKS,
     output:
+        **diagnostics("csv_describe", DASK_SCHEDULER),
         table=report(
             "results/tables/csv_describe.csv",
             caption="../report/tables/csv_describe.rst",

@@ -93,6 +93,7 @@ rule text_counts:
     input:
         WIKI_FILES,
     output:
+        **diagnostics("text_counts", TEXT_PARAMS["scheduler"]),
         top10=report(
             "results/text/top10.csv",
             caption="../report/text/top10.rst",
@@ -154,6 +155,7 @@ rule text_delayed:
             caption="../report/text/delayed_top5.rst",
             category="Text",
         ),
+        **diagnostics("text_delayed", DASK_SCHEDULER),
     log:
         "logs/text_delayed.log",
     benchmark:

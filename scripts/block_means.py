@@ -4,6 +4,7 @@ Also writes the lesson's one timed read of each store (``results/bench/store_rea
 """
 
 if __name__ == "__main__":
+    from sda.diagnostics.record import recording
     from sda.logs import setup_logging
     from sda.measure.rows import write_rows
     from sda.scheduler import dask_scheduler
@@ -16,7 +17,10 @@ if __name__ == "__main__":
     stores = Stores.from_inputs(inp, sm.params.shape)
     scheduler = sm.params.scheduler
     seconds = {}
-    with dask_scheduler(scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb):
+    with (
+        dask_scheduler(scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb) as client,
+        recording(sm.output, client, scheduler, sm.threads, sm.input),
+    ):
         means = block_means(stores, scheduler, seconds)
     write_block_means(sm.output.means, stores, means)
     write_rows(sm.output.reads, read_rows(stores, seconds, sm.threads), READ_FIELDS)

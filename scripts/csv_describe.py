@@ -5,6 +5,7 @@ engine comparison with repeats is the evidence benchmark ``bench_tables``).
 """
 
 if __name__ == "__main__":
+    from sda.diagnostics.record import recording
     from sda.logs import setup_logging
     from sda.measure.rows import write_rows
     from sda.measure.timing import timed_call
@@ -15,7 +16,11 @@ if __name__ == "__main__":
     log = setup_logging(sm.log[0])
     files = list(sm.input)
     engine, ncols = sm.params.engine, sm.params.ncols
-    with dask_scheduler(sm.params.scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb):
+    spec = sm.params.scheduler
+    with (
+        dask_scheduler(spec, workers=sm.threads, memory_mb=sm.resources.mem_mb) as client,
+        recording(sm.output, client, spec, sm.threads, files),
+    ):
         table, seconds = timed_call(lambda: describe_blocks(files, engine, ncols))
     write_describe(table, sm.output.table)
     row = {"what": "describe", "engine": engine, "files": len(files), "columns": ncols}

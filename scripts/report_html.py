@@ -11,8 +11,8 @@ if __name__ == "__main__":
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
     inputs = {k: Path(v) for k, v in sm.input.items() if k != "lesson"}
-    # the scaling run's CSV and plot, when `snakemake --cores N scaling` has made them
-    for key, path in zip(("scaling_csv", "scaling_png"), sm.params.scaling, strict=True):
+    # the scaling run's CSV, plot and memory record, when `snakemake --cores N scaling` made them
+    for key, path in sm.params.scaling.items():
         if Path(path).exists():
             inputs[key] = Path(path)
     page = build_report(

@@ -5,6 +5,7 @@ if __name__ == "__main__":
     import sys
 
     from sda.blocks.generate import BlockSpec
+    from sda.diagnostics.record import outputs_of
     from sda.logs import setup_logging
     from sda.scaling.report import plot
     from sda.scaling.run import run_scaling, write_csv
@@ -21,6 +22,7 @@ if __name__ == "__main__":
         sm.threads,
         p.errors,
         p.files_per_task,
+        record=outputs_of(sm.output),
     )
     plot(rows, sm.output.png)
     write_csv(sm.output.csv, rows)

@@ -1,6 +1,7 @@
 """Rule text_counts: raw top-10, the cleaned frequency table (Parquet) and its top-5."""
 
 if __name__ == "__main__":
+    from sda.diagnostics.record import recording
     from sda.io import write_csv
     from sda.logs import setup_logging
     from sda.scheduler import dask_scheduler, scheduler_workers
@@ -12,7 +13,10 @@ if __name__ == "__main__":
     files = list(sm.input)
     p = sm.params
     nparts = partitions_for(len(files), p.partitions, scheduler_workers(p.scheduler, sm.threads))
-    with dask_scheduler(p.scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb):
+    with (
+        dask_scheduler(p.scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb) as client,
+        recording(sm.output, client, p.scheduler, sm.threads, files),
+    ):
         result = word_counts(files, p.errors, 10, nparts, p.files_per_task)
         table = result.clean_table()
         write_csv(sm.output.top10, result.raw_top, ["word", "n"])

@@ -8,6 +8,7 @@ cores (measured in docs/text.md).
 if __name__ == "__main__":
     import csv
 
+    from sda.diagnostics.record import recording
     from sda.io import write_csv
     from sda.logs import setup_logging
     from sda.scheduler import dask_scheduler
@@ -15,7 +16,11 @@ if __name__ == "__main__":
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
-    with dask_scheduler(sm.params.scheduler, workers=sm.threads):
+    spec = sm.params.scheduler
+    with (
+        dask_scheduler(spec, workers=sm.threads) as client,
+        recording(sm.output, client, spec, sm.threads, sm.input.files),
+    ):
         top5 = delayed_top_k(list(sm.input.files), sm.params.errors, k=5).compute()
     with open(sm.input.bag_top5, encoding="utf-8") as fh:
         bag = [(r["word"], int(r["n"])) for r in csv.DictReader(fh)]

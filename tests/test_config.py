@@ -174,6 +174,8 @@ def test_every_bad_value_of_every_key_fails_naming_the_key():
         ("blocks.cols", 200_000, "a block of blocks.rows x blocks.cols = 30 x 200000"),
         ("blocks.rows", 1_000_000, "a block of blocks.rows x blocks.cols = 1000000 x 8"),
         ("blocks.extra", 1, "is not a key of this workflow's config"),
+        ("diagnostics", "yes", "'yes' is not of type 'boolean'"),
+        ("diagnostics", 1, "1 is not of type 'boolean'"),
     ],
 )
 def test_the_message_names_the_key_the_user_wrote(key, value, message):
@@ -210,7 +212,7 @@ def test_every_bound_is_stated_in_the_schema():
     schema = load_yaml(SCHEMA)
     missing = []
     for section, sub in schema["properties"].items():
-        for key, spec in sub["properties"].items():
+        for key, spec in sub.get("properties", {}).items():
             if spec.get("type") != "integer" or "enum" in spec:
                 continue
             top = spec.get("maximum")

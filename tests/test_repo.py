@@ -108,7 +108,7 @@ def test_config_readme_describes_every_key_with_its_default():
     schema = yaml.safe_load((REPO / "config" / "schema" / "config.schema.yaml").read_text())
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     rows = re.findall(
-        r"^\| `([a-z0-9_]+(?:\.[a-z0-9_]+)+)` \| (.+?) \| (.+?) \|$",
+        r"^\| `([a-z0-9_]+(?:\.[a-z0-9_]+)*)` \| (.+?) \| (.+?) \|$",
         (REPO / "config" / "README.md").read_text(),
         flags=re.M,
     )

@@ -13,6 +13,8 @@ import pytest
 
 from oracles import axis_offsets, text_overlaps
 from sda.blocks.report import block_io_figure
+from sda.diagnostics.read import Record
+from sda.diagnostics.show import dask_figure
 from sda.engines.report import figure as engines_figure
 from sda.report.lesson import compare, read_lesson
 from sda.report.run import rule_times_figure
@@ -201,6 +203,33 @@ def _scaling_rows():
     return rows
 
 
+def _record(tasks: int, threads: int, prefixes: list[str], wall: float, data: float) -> Record:
+    """A diagnostics record at a full-scale run's magnitudes: ``tasks`` tasks spread over
+    ``threads`` threads after a planning pause, memory rising to a plateau."""
+    rng = np.random.default_rng(5)
+    times = np.arange(0, wall, 0.1)
+    memory = 60e6 + 50e6 * (1 - np.exp(-times)) + rng.uniform(0, 5e6, len(times))
+    starts = np.sort(rng.uniform(0.2 * wall, 0.95 * wall, tasks))
+    frame = pd.DataFrame(
+        {
+            "prefix": [prefixes[i % len(prefixes)] for i in range(tasks)],
+            "worker": [f"thread {i % threads}" for i in range(tasks)],
+            "start_s": starts,
+            "end_s": starts + 0.04 * wall / max(1, tasks / threads),
+        }
+    )
+    resources = pd.DataFrame({"time_s": times, "memory_bytes": memory, "cpu_percent": 190.0})
+    info = {"scheduler": "threads", "workers": threads, "data_bytes": data, "wall_s": wall,
+            "tasks": tasks}  # fmt: skip
+    return Record(resources, frame, info, {})
+
+
+DESCRIBE_PREFIXES = [
+    "read-csv", "one_block", "chunk", "partition_percentiles", "to_string_dtype", "min-tree",
+    "max-tree", "count-tree", "mean-tree", "std-tree", "percentiles", "finalize",
+]  # fmt: skip
+
+
 def _graph():
     import dask.bag as db
 
@@ -233,6 +262,13 @@ FIGURES = {
     "run rule times": lambda: rule_times_figure(_rules()),
     "then and now": lambda: then_and_now(_comparisons()),
     "scaling": lambda: scaling_figure(_scaling_rows()),
+    "dask summary": lambda: dask_figure(
+        _record(1503, 2, ["chunk", "combine-partial", "aggregate-aggregate"], 2.1, 8.0e9)
+    ),
+    "dask describe": lambda: dask_figure(_record(98, 4, DESCRIBE_PREFIXES, 6.4, 2.5e8)),
+    "dask past the RAM line": lambda: dask_figure(
+        _record(8000, 2, ["chunk", "combine-partial"], 300, 32e9), ram_bytes=23.5 * 2**30
+    ),
 }
 
 

@@ -29,6 +29,8 @@ def test_numbers_are_shown_to_three_significant_digits_with_units():
         ((24576, "B"), "24.0 KiB"),
         ((0.02636, "MiB"), "27.0 KiB"),
         ((3 * 2**30, "B"), "3.00 GiB"),
+        ((2**30, "B"), "1.00 GiB"),  # rounds to 1.07e9 < 2**30: still a GiB
+        ((1023.9 * 2**20, "B"), "1,020 MiB"),
         ((39.713, "x"), "39.7×"),
         ((1.234e-13, None), "1.23e-13"),
         ((float("nan"), "s"), ""),

@@ -8,11 +8,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import dask
 import h5py
 import numpy as np
+import pytest
 
 from conftest import REPO
 from slurm_check import (
+    check_diagnostics,
     compare_results,
     excluded,
     hdf5_content_equal,
@@ -120,3 +123,33 @@ def test_tail_quotes_the_end_of_a_failed_jobs_log(tmp_path):
 def test_ci_scripts_are_valid_bash():
     for script in ("start.sh", "stop.sh", "check.sh"):
         subprocess.run(["bash", "-n", str(REPO / "ci" / "slurm" / script)], check=True)
+
+
+def test_diagnostics_from_workers_and_a_self_contained_report_are_checked(tmp_path):
+    """A real LocalCluster's record passes as a distributed one; a record from threads, a page
+    that loads a script from the network, and a missing file each fail, naming the file."""
+    from sda.diagnostics.record import recording
+    from sda.scheduler import dask_scheduler
+
+    folder = tmp_path / "results" / "diagnostics" / "array_summary"
+    names = {"resources": "resources.csv", "tasks": "tasks.csv", "record": "run.json",
+             "dask_report": "dask-report.html"}  # fmt: skip
+    paths = {k: folder / v for k, v in names.items()}
+    with (
+        dask_scheduler("local-cluster", workers=2) as client,
+        recording(paths, client, "local-cluster", 2),
+    ):
+        dask.compute(*[dask.delayed(sum)([i, 1]) for i in range(4)])
+    results = tmp_path / "results"
+    said = check_diagnostics(results, ["array_summary"], "local-cluster")
+    assert "array_summary: 4 tasks" in said
+    with pytest.raises(AssertionError, match="recorded on local-cluster, not slurm"):
+        check_diagnostics(results, ["array_summary"], "slurm")
+    page = paths["dask_report"].read_text()
+    paths["dask_report"].write_text(
+        page.replace("<head>", '<head><script src="https://cdn.example/x.js"></script>', 1)
+    )
+    with pytest.raises(AssertionError, match="dask-report.html loads from the network"):
+        check_diagnostics(results, ["array_summary"], "local-cluster")
+    with pytest.raises(AssertionError, match=r"text_counts: no resources.csv"):
+        check_diagnostics(results, ["text_counts"], "local-cluster")

@@ -244,6 +244,7 @@ BAD_CONFIGS = {
     "text.bench_repeats": "text:\n  bench_repeats: 2.0\n",
     "text.graph_files": "text:\n  graph_files: 1000000000000\n",
     "bench": "bench: []\n",
+    "diagnostics": "diagnostics: maybe\n",
 }
 
 

@@ -101,6 +101,41 @@ def test_scaling_leaves_no_scratch_and_a_plot(scaling_run):
     assert width > 1.8 * height  # the two panels
 
 
+def test_the_largest_cold_summary_records_its_memory_over_time(scaling_run, test_config):
+    """The summary of the largest size, read cold at the most cores, in the diagnostics'
+    layout: every block a chunk task, the bytes read those of the largest size."""
+    from collections import Counter
+
+    from sda.diagnostics.read import read_record
+
+    folder = scaling_run / "results/diagnostics/scaling"
+    record = read_record(
+        {"resources": folder / "resources.csv", "tasks": folder / "tasks.csv",
+         "record": folder / "run.json"}
+    )  # fmt: skip
+    largest = max(test_config["scaling"]["blocks"])
+    spec = BlockSpec.from_config(test_config["blocks"])
+    assert record.data_bytes == largest * spec.npy_bytes
+    assert Counter(record.tasks["prefix"])["chunk"] == largest
+    assert record.info["workers"] == 2 and record.info["scheduler"] == "threads"
+    assert record.resources["memory_bytes"].notna().all() and record.peak_bytes > 50 * 2**20
+    # the scaling chapter shows it: peak memory against the bytes read
+    from sda.report.build import Run
+    from sda.report.lesson import read_lesson
+    from sda.report.page import Page
+    from sda.scaling.report import build
+
+    results = scaling_run / "results"
+    inputs = {"scaling_csv": results / "scaling/scaling.csv",
+              "scaling_png": results / "scaling/scaling.png",
+              **{f"dask_scaling_{k}": v for k, v in record.paths.items()}}  # fmt: skip
+    page = Page(root=scaling_run, figdir=results / "report" / "figures")
+    chapter = build(page, Run(inputs, {}, read_lesson(), scaling_run))
+    dask = chapter["dask"]
+    assert dask["peak"] == record.peak_bytes and dask["data"] == largest * spec.npy_bytes
+    assert dask["figure"].name == "dask_scaling"
+
+
 def test_too_little_disk_fails_before_any_work_naming_the_key(workflow_copy):
     (workflow_copy / "big.yaml").write_text("scaling:\n  margin_mb: 1000000\n")
     proc = run_snakemake(

@@ -128,6 +128,11 @@ for run in dask-local dask-in-job; do
   done
 done
 say "identical: $DASK_OUTPUTS"
+say "dask at work: records from the worker jobs, dask's performance report self-contained"
+for run in dask-local dask-in-job; do
+  "$PY" "$REPO/ci/slurm/slurm_check.py" diagnostics "$W/$run/results" \
+    --rule array_summary --rule text_counts --scheduler slurm
+done
 "$PY" "$REPO/ci/slurm/slurm_check.py" workers --since "$SINCE" --at-least 4
 sacct -X -n -S "$SINCE" --name sda-dask -o JobID,JobName,State,Elapsed,AllocCPUS,ReqMem
 

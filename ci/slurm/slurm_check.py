@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from pathlib import Path
 # other file must be byte-identical between a local and a cluster run of the same config.
 NONDETERMINISTIC: dict[str, str] = {
     "bench/*": "timings measured during the run (seconds, rates)",
+    "diagnostics/*": "memory and task times sampled while dask computed",
     "report/*": "the report embeds the run's timings and its creation time",
     "*.html": "a report embeds the run's timings and its creation time",
     "stores/hdf5_listing.tsv": "the lesson's f.visit listing shows each dataset's `created` time",
@@ -312,6 +314,46 @@ def check_dask_workers(since: str, at_least: int) -> str:
     return f"{len(jobs)} dask worker jobs ran as Slurm jobs, none left: {dict(states)}"
 
 
+# What a self-contained page must not have: a script, style sheet or icon from the network.
+REMOTE_SOURCE = re.compile(r"<(script|link|img)\b[^>]*\b(src|href)=[\"']?https?://", re.I)
+DIAGNOSTICS_FILES = ("resources.csv", "tasks.csv", "run.json", "dask-report.html")
+
+
+def check_diagnostics(results: Path, rules: Sequence[str], scheduler: str) -> str:
+    """Each of ``rules`` recorded its computation on ``scheduler``'s workers in
+    ``results/diagnostics/<rule>/``: both records, read back checked (sda.diagnostics.read),
+    with tasks and worker memory in them, and dask's performance report, self-contained."""
+    from sda.diagnostics.read import read_record
+
+    problems, seen = [], []
+    for rule in rules:
+        folder = results / "diagnostics" / rule
+        missing = [f for f in DIAGNOSTICS_FILES if not (folder / f).is_file()]
+        if missing:
+            problems.append(f"{folder}: no {', '.join(missing)}")
+            continue
+        record = read_record(
+            {"resources": folder / "resources.csv", "tasks": folder / "tasks.csv",
+             "record": folder / "run.json"}
+        )  # fmt: skip
+        if record.info["scheduler"] != scheduler:
+            problems.append(f"{folder}: recorded on {record.info['scheduler']}, not {scheduler}")
+        if record.tasks.empty or not record.tasks["worker"].str.startswith("worker").all():
+            problems.append(f"{folder}/tasks.csv: no tasks from distributed workers")
+        if not record.resources["memory_bytes"].notna().any():
+            problems.append(f"{folder}/resources.csv: no worker memory read")
+        page = (folder / "dask-report.html").read_text(encoding="utf-8", errors="replace")
+        remote = REMOTE_SOURCE.search(page)
+        if remote:
+            problems.append(f"{folder}/dask-report.html loads from the network: {remote.group(0)}")
+        seen.append(f"{rule}: {len(record.tasks)} tasks on {len(record.workers)} workers")
+    if problems:
+        raise AssertionError("\n".join(problems))
+    return "diagnostics recorded from the workers, dask-report.html self-contained: " + "; ".join(
+        seen
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m slurm_check", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -326,12 +368,19 @@ def main(argv: list[str] | None = None) -> int:
     w = sub.add_parser("workers", help="check the dask worker jobs since a time (sacct, squeue)")
     w.add_argument("--since", required=True)
     w.add_argument("--at-least", type=int, default=1)
+    d = sub.add_parser("diagnostics", help="check dask rules' diagnostics from workers")
+    d.add_argument("results", type=Path)
+    d.add_argument("--rule", action="append", required=True)
+    d.add_argument("--scheduler", default="slurm")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "compare":
             result = compare_results(args.a, args.b)
             print(result.summary())
             return 0 if result.ok else 1
+        if args.cmd == "diagnostics":
+            print(check_diagnostics(args.results, args.rule, args.scheduler))
+            return 0
         if args.cmd == "workers":
             print(check_dask_workers(args.since, args.at_least))
             return 0

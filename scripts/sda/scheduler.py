@@ -72,6 +72,27 @@ def scheduler_workers(spec: str | Mapping, threads: int) -> int:
     return max(1, int(threads))
 
 
+def is_distributed(spec: str | Mapping) -> bool:
+    """True where the computation runs on ``distributed`` workers (a local cluster, Slurm, an
+    address): what a ``performance_report`` can record."""
+    name = spec_name(spec)
+    return name in ("local-cluster", "slurm") or is_address(name)
+
+
+def worker_slots(spec: str | Mapping, threads: int) -> int:
+    """Threads or single-threaded workers a computation on ``spec`` gets from a rule's
+    ``threads`` (:func:`dask_scheduler`'s sizing); 0 for a running cluster's address (its
+    size is its own)."""
+    name = spec_name(spec)
+    if name == "sync":
+        return 1
+    if name in ("processes", "local-cluster"):
+        return process_workers(threads)
+    if name in ("threads", "slurm"):
+        return scheduler_workers(spec, threads)
+    return 0
+
+
 def check_spec(spec: str | Mapping) -> str:
     """Return the name of ``spec`` if it names a scheduler, else raise ``ValueError`` saying
     what is allowed."""

@@ -63,12 +63,13 @@ def integer(n: int) -> str:
 
 def scaled(x: float, units) -> str:
     """``x`` (in the unit of factor 1) in the largest of ``units`` (largest first) it reaches;
-    rounded first, so that 0.9996 s is '1.00 s', not '1,000 ms'."""
+    rounded first, so that 0.9996 s is '1.00 s', not '1,000 ms' (and 1 GiB, which rounds to
+    1.07e9 bytes, stays '1.00 GiB')."""
     rounded = round_significant(x)
     if rounded == 0:
         return "0 " + next(name for name, factor in units if factor == 1.0)
     for name, factor in units:
-        if abs(rounded) >= factor * (1 - 1e-12):
+        if max(abs(rounded), abs(x)) >= factor * (1 - 1e-12):
             return f"{significant(x / factor)} {name}"
     name, factor = units[-1]
     return f"{significant(x / factor)} {name}"

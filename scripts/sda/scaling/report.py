@@ -16,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sda.diagnostics.show import watch  # noqa: E402
 from sda.io import atomic_path, read_table  # noqa: E402
 from sda.report.build import Chapter, Run  # noqa: E402
 from sda.report.page import Page  # noqa: E402
@@ -199,6 +200,13 @@ def build(page: Page, run: Run) -> dict | None:
             frame, csv, "Every step at every size", columns=[c for c in SHOWN if c in frame]
         ),
         "source": page.source("scaling_csv", csv),
+        "dask": watch(
+            page,
+            run,
+            "scaling",
+            "the largest size's blocks, read cold",
+            ram_bytes=float(frame["ram_bytes"].iloc[0]) if "ram_bytes" in frame else None,
+        ),
     }
 
 

@@ -122,11 +122,19 @@ def step_generate(directory: str, n: int, spec: dict, cores: int) -> dict:
     return {"bytes_on_disk": sum(os.path.getsize(f) for f in files)}
 
 
-def step_summary(files: list[str], shape: list[int], cores: int) -> dict:
+def step_summary(
+    files: list[str], shape: list[int], cores: int, record: dict | None = None
+) -> dict:
+    """The whole-array summary; ``record``: diagnostics outputs to record it in (its memory
+    over time and task stream, :mod:`sda.diagnostics.record`)."""
+    from sda.diagnostics.record import recording
     from sda.scheduler import dask_scheduler
     from sda.stores.summary import array_summary
 
-    with dask_scheduler("threads", workers=cores):
+    with (
+        dask_scheduler("threads", workers=cores),
+        recording(record or {}, None, "threads", cores, files),
+    ):
         s = array_summary(files, tuple(shape))
     return {k: s[k] for k in ("count", "mean", "std", "min", "max")}
 
@@ -238,18 +246,24 @@ class Context:
         self.rows.append(row)
 
 
-def _reads(ctx: Context, step: str, files: list[str], cores: list[int], size: int, kwargs, **extra):
-    """Cold runs of ``step`` at every cores value, then one warm run at the most cores."""
+def _reads(ctx: Context, step: str, files: list[str], cores: list[int], size: int, kwargs,
+           record: dict | None = None, **extra):  # fmt: skip
+    """Cold runs of ``step`` at every cores value, then one warm run at the most cores;
+    ``record``: the diagnostics outputs of the cold run at the most cores."""
     for c in cores:
         cached = evict_checked(files)
-        ctx.add(step, "cold", size, c, run_step(step, cores=c, **kwargs), cached, **extra)
+        rec = {"record": record} if record and c == cores[-1] else {}
+        ctx.add(step, "cold", size, c, run_step(step, cores=c, **kwargs, **rec), cached, **extra)
     cached = cached_fraction(files)
     ctx.add(step, "warm", size, cores[-1], run_step(step, cores=cores[-1], **kwargs), cached,
             **extra)  # fmt: skip
 
 
-def measure_blocks(ctx: Context, n: int, spec: BlockSpec, cores: list[int]) -> None:
-    """The rows of one size: generate, then summary and means cold and warm."""
+def measure_blocks(
+    ctx: Context, n: int, spec: BlockSpec, cores: list[int], record: dict | None = None
+) -> None:
+    """The rows of one size: generate, then summary and means cold and warm; ``record``: the
+    diagnostics outputs of the cold summary at the most cores."""
     size = n * spec.rows * spec.cols * 8
     with scratch_dir(ctx.scratch / f"blocks_{n}", n * spec.npy_bytes) as d:
         out = run_step("generate", directory=str(d), n=n, spec=dataclasses.asdict(spec),
@@ -258,7 +272,9 @@ def measure_blocks(ctx: Context, n: int, spec: BlockSpec, cores: list[int]) -> N
         files = [str(d / f"{block_name(i)}.npy") for i in range(n)]
         shape = [spec.rows, spec.cols]
         for step in ("summary", "means"):
-            _reads(ctx, step, files, cores, size, {"files": files, "shape": shape}, blocks=n)
+            kwargs = {"files": files, "shape": shape}
+            rec = record if step == "summary" else None
+            _reads(ctx, step, files, cores, size, kwargs, record=rec, blocks=n)
 
 
 def copy_corpus(files: Sequence[str], copies: int, directory: Path) -> list[str]:
@@ -290,16 +306,21 @@ def run_scaling(
     threads: int,
     errors: str = "replace",
     files_per_task: int = 4,
+    record: Mapping[str, str] | None = None,
 ) -> list[dict]:
-    """Every row of a scaling run; the scratch directory is gone afterwards, however it ends."""
+    """Every row of a scaling run; the scratch directory is gone afterwards, however it ends.
+    ``record``: diagnostics outputs (``resources``, ``tasks``, ``record``) of the largest
+    size's cold summary: its memory over time, past the RAM line."""
+    record = {k: str(v) for k, v in record.items()} if record else None
     corpus = [str(f) for f in corpus]
     check_disk(scaling, spec, sum(os.path.getsize(f) for f in corpus))
     cores = resolve_cores(scaling["cores"], threads)
     with scratch_dir(scratch_of(scaling)) as scratch:
         ctx = Context(scratch=scratch, ram=ram_bytes())
-        for n in sorted(scaling["blocks"]):
+        sizes = sorted(scaling["blocks"])
+        for n in sizes:
             ctx.measure_dd(scaling["dd_mb"] * MB)
-            measure_blocks(ctx, n, spec, cores)
+            measure_blocks(ctx, n, spec, cores, record if n == sizes[-1] else None)
         ctx.measure_dd(scaling["dd_mb"] * MB)
         for k in sorted(scaling["corpus_copies"]):
             measure_corpus(ctx, corpus, k, cores, errors, files_per_task)

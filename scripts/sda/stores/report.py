@@ -14,6 +14,7 @@ from functools import partial
 
 import pandas as pd
 
+from sda.diagnostics.show import watch
 from sda.io import read_json, read_table
 from sda.report import style
 from sda.report.build import Chapter, Run, pick, sources_of
@@ -315,6 +316,10 @@ def build(page: Page, run: Run) -> dict:
             run.path("array_summary"), "The whole array", precise=True, first=SUMMARY_KEYS
         ),
         "then_now": run.then_and_now(page, ANCHOR, found),
+        "dask": {
+            "block_means": watch(page, run, "block_means", "every store's blocks"),
+            "array_summary": watch(page, run, "array_summary", "every npy block"),
+        },
     }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sda.diagnostics.show import watch
 from sda.io import InputError, read_json, read_table
 from sda.report import style
 from sda.report.build import Chapter, Run, pick, sources_of
@@ -247,6 +248,7 @@ def build(page: Page, run: Run) -> dict:
         "timing": None,
         "seconds": None,
         "bench": None,
+        "dask": {"csv_describe": watch(page, run, "csv_describe", "the CSV blocks")},
     }
     if describe is not None:
         columns = lesson_columns(run.lesson)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sda.diagnostics.show import watch
 from sda.io import InputError, read_json, read_table
 from sda.report import style
 from sda.report.build import Chapter, Run, pick, sources_of
@@ -316,6 +317,10 @@ def build(page: Page, run: Run) -> dict:
         "bench": None,
         "corpus": None,
         "then_now": run.then_and_now(page, ANCHOR, found),
+        "dask": {
+            "text_counts": watch(page, run, "text_counts", "the corpus"),
+            "text_delayed": watch(page, run, "text_delayed", "the corpus"),
+        },
     }
     if "wiki_source" in made:
         source = read_wiki_source(run.path("wiki_source"))
