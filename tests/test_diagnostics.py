@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -187,7 +188,7 @@ def test_unread_samples_are_written_as_empty_cells(tmp_path, monkeypatch):
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    monkeypatch.setattr(record_module, "process_probe", lambda: process_probe(gone.pid))
+    monkeypatch.setattr(record_module, "process_probe", lambda **_: process_probe(gone.pid))
     paths = outputs(tmp_path)
     with dask_scheduler("sync") as client, recording(paths, client, "sync", 1):
         assert _graph(2).compute() == 3
@@ -254,7 +255,7 @@ def test_the_summary_is_computed_from_the_rows():
     assert s["peak"] == 120e6 and s["fraction"] == pytest.approx(120e6 / 8e9)
     assert s["busy"] == pytest.approx((0.1 + 0.2 + 0.1 + 0.05) / (2 * 0.4))
     assert s["top"] == "chunk" and s["top_share"] == pytest.approx(0.4 / 0.45)
-    assert s["slots"] == 2 and s["unit"] == "threads" and s["tasks"] == 4
+    assert s["slots"] == 2 and s["kinds"] == "threads" and s["tasks"] == 4
 
 
 def test_memory_ticks_are_round_binary_sizes():
@@ -273,18 +274,69 @@ def test_schedulers_that_get_a_performance_report():
 
 
 def test_the_overhead_benchmark_reports_medians_and_the_ratio(tmp_path):
-    from sda.diagnostics.overhead import rule_seconds, summary_rows
+    from sda.diagnostics.overhead import recording_times, rule_times, summary_rows
 
-    (tmp_path / "benchmarks").mkdir()
-    for rule, s in (("array_summary", 2.5), ("report_html", 4.0), ("generate_blocks", 30.0)):
-        (tmp_path / "benchmarks" / f"{rule}.tsv").write_text(f"s\th:m:s\n{s}\t0:00:02\n")
-    assert rule_seconds(tmp_path) == 6.5  # the recording rules only
+    (tmp_path / "benchmarks" / "generate_blocks").mkdir(parents=True)
+    head = "s\th:m:s\tmax_rss\tcpu_time\trule_name\n"
+    for name, rule, s, cpu in (
+        ("array_summary.tsv", "array_summary", 2.5, 3.5),
+        ("text_counts.tsv", "text_counts", 4.0, 5.0),
+        ("generate_blocks/00000.tsv", "generate_blocks", 10.0, 9.0),
+        ("generate_blocks/00100.tsv", "generate_blocks", 12.0, 11.0),
+    ):
+        (tmp_path / "benchmarks" / name).write_text(f"{head}{s}\t0:00:02\t100\t{cpu}\t{rule}\n")
+    times = rule_times(tmp_path)
+    assert times["generate_blocks"] == (22.0, 20.0)  # a rule's jobs summed
+    assert recording_times(times) == (6.5, 8.5)  # the recording rules only
     rows = [
-        {"run": 0, "diagnostics": True, "order": 0, "seconds": 100.0, "recording_rules_s": 40.0},
-        {"run": 0, "diagnostics": False, "order": 1, "seconds": 98.0, "recording_rules_s": 39.0},
-        {"run": 1, "diagnostics": False, "order": 0, "seconds": 96.0, "recording_rules_s": 38.0},
-        {"run": 1, "diagnostics": True, "order": 1, "seconds": 99.0, "recording_rules_s": 41.0},
-    ]
+        {"run": 0, "diagnostics": True, "order": 0, "seconds": 100.0, "rules_s": 40.0, "rules_cpu_s": 30.0},
+        {"run": 0, "diagnostics": False, "order": 1, "seconds": 98.0, "rules_s": 39.0, "rules_cpu_s": 30.0},
+        {"run": 1, "diagnostics": False, "order": 0, "seconds": 96.0, "rules_s": 38.0, "rules_cpu_s": 28.0},
+        {"run": 1, "diagnostics": True, "order": 1, "seconds": 99.0, "rules_s": 41.0, "rules_cpu_s": 29.0},
+    ]  # fmt: skip
     medians = summary_rows(rows)
     assert [m["seconds"] for m in medians] == [99.5, 97.0, round(99.5 / 97.0, 4)]
-    assert medians[-1]["recording_rules_s"] == round(40.5 / 38.5, 4)
+    assert medians[-1]["rules_s"] == round(40.5 / 38.5, 4)
+    assert medians[-1]["rules_cpu_s"] == round(29.5 / 29.0, 4)
+
+
+def test_the_processes_scheduler_records_the_process_of_each_task(tmp_path):
+    paths = outputs(tmp_path)
+    with (
+        dask_scheduler("processes", workers=2) as client,
+        recording(paths, client, "processes", 2),
+    ):
+        assert _graph(4).compute() == sum(range(1, 5))
+    record = read_record(paths)
+    assert set(record.tasks["worker"]) <= {"process 0", "process 1"}
+    assert summary(record)["kinds"] == "processes" and summary(record)["kind"] == "process"
+    assert record.info["scheduler"] == "processes" and record.info["workers"] == min(
+        2, len(os.sched_getaffinity(0))
+    )
+
+
+def test_a_chapter_links_the_records_and_dasks_own_report(recorded, tmp_path):
+    """``watch`` builds what a chapter shows from the report's inputs: the figure, the
+    sentence's numbers, and links to the records and (distributed) dask's report."""
+    from sda.diagnostics.show import input_key, watch
+    from sda.report.build import Run
+    from sda.report.lesson import read_lesson
+    from sda.report.page import Page
+
+    dask_report = tmp_path / "dask-report.html"
+    dask_report.write_text("<html></html>")
+    inputs = {input_key("array_summary", k): p for k, p in recorded.items()}
+    inputs[input_key("array_summary", "dask_report")] = dask_report
+    page = Page(root=tmp_path, figdir=tmp_path / "report" / "figures")
+    run = Run(inputs, {}, read_lesson(), tmp_path)
+    d = watch(page, run, "array_summary", "every npy block")
+    record = read_record(recorded)
+    assert d["peak"] == record.peak_bytes and d["tasks"] == 5 and d["kinds"] == "threads"
+    assert (tmp_path / "report" / "figures" / "dask_array_summary.png").is_file()
+    html = page.env.from_string(
+        '{% from "macros.html.j2" import dask_at_work %}{{ dask_at_work(d) }}'
+    ).render(d=d)
+    assert 'href="../dask-report.html">performance report</a>' in html
+    assert 'href="../resources.csv"' in html and 'href="../tasks.csv"' in html
+    assert f"({d['tasks']} tasks" in html
+    assert watch(page, Run({}, {}, read_lesson(), tmp_path), "text_counts", "x") is None

@@ -1,24 +1,31 @@
-"""What recording dask's work costs: the whole default run from an empty directory, with
-``diagnostics: true`` and ``false`` in alternating order, side by side, on demand (it runs the
-workflow several times: about 100 s per run at full scale on 2 cores)::
+"""What recording dask's work costs, measured on demand: runs of the workflow with
+``diagnostics: true`` and ``false``, in alternating order, side by side::
 
-    PYTHONPATH=scripts python3 -m sda.diagnostics.overhead --runs 2 --cores 8
+    PYTHONPATH=scripts python3 -m sda.diagnostics.overhead --what rules --runs 5
+    PYTHONPATH=scripts python3 -m sda.diagnostics.overhead --what default --runs 3
 
-writes ``results/bench/diagnostics.csv``: one row per run (its order, the seconds of the whole
-run and the summed ``benchmark:`` seconds of the rules that record), then the medians and the
-ratio with/without. The runs happen in a scratch directory that is removed afterwards (the
-blocks of one run are 8 GB at full scale).
+``rules`` (after a default run, in the workflow's directory): the rules that record and the
+report, forced to run again (``--forcerun``), about 45 s a run at full scale on 2 cores.
+``default``: the whole default run from an empty directory in a scratch directory (removed
+afterwards; 13 GB at full scale), about 100 s a run; its time depends on the order in which
+Snakemake happens to start the jobs, which varies from run to run by more than the cost
+measured here.
+
+Writes ``results/bench/diagnostics_<what>.csv``: one row per run (its order in its pair, the
+command's seconds, and the wall and CPU seconds of the recording rules from their
+``benchmark:`` records), then the medians per mode and the ratios with/without.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import shutil
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
@@ -28,34 +35,36 @@ from sda.measure.timing import round_order, timed_call
 
 log = logging.getLogger(__name__)
 
-RECORDING_RULES = (
-    "array_summary",
-    "block_means",
-    "text_counts",
-    "text_delayed",
-    "csv_describe",
-    "report_html",
-)
-FIELDS = ("run", "diagnostics", "order", "seconds", "recording_rules_s")
+# The rules that record (and the report, which draws the records; it has no benchmark file).
+RECORDING_RULES = ("array_summary", "block_means", "text_counts", "text_delayed", "csv_describe")
+FIELDS = ("run", "diagnostics", "order", "seconds", "rules_s", "rules_cpu_s")
 MODES = ("with", "without")
 
 
-def rule_seconds(workdir: Path, rules: Sequence[str] = RECORDING_RULES) -> float:
-    """Summed wall seconds of ``rules`` in a run's ``benchmarks/<rule>.tsv``."""
-    total = 0.0
-    for rule in rules:
-        tsv = workdir / "benchmarks" / f"{rule}.tsv"
-        if tsv.exists():
-            lines = tsv.read_text().splitlines()
-            total += float(lines[-1].split("\t")[0])
-    return total
+def rule_times(workdir: Path) -> dict[str, tuple[float, float]]:
+    """Wall and CPU seconds of every benchmarked job of a run (``benchmarks/``, the last record
+    of each file; a rule's jobs summed)."""
+    times: dict[str, tuple[float, float]] = {}
+    for tsv in sorted((workdir / "benchmarks").rglob("*.tsv")):
+        header, *rows = (line.split("\t") for line in tsv.read_text().splitlines())
+        if not rows:
+            continue
+        last = dict(zip(header, rows[-1], strict=False))
+        rule = last.get("rule_name") or tsv.stem
+        wall, cpu = times.get(rule, (0.0, 0.0))
+        times[rule] = (wall + float(last["s"]), cpu + float(last.get("cpu_time") or 0))
+    return times
 
 
-def default_run(snakefile: Path, workdir: Path, config: dict, cores: int) -> tuple[float, float]:
-    """Seconds of ``snakemake --cores N`` (the default target) in the empty ``workdir`` with
-    ``config``, and the summed seconds of the rules that record."""
-    workdir.mkdir(parents=True)
-    configfile = workdir / "config.yaml"
+def recording_times(times: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    """Summed wall and CPU seconds of :data:`RECORDING_RULES`."""
+    found = [times[r] for r in RECORDING_RULES if r in times]
+    return sum(w for w, _ in found), sum(c for _, c in found)
+
+
+def snakemake(workdir: Path, config: dict, cores: int, *args: str, snakefile: Path) -> float:
+    """Seconds of one ``snakemake`` run in ``workdir`` with ``config`` (written beside it)."""
+    configfile = workdir / ".diagnostics_overhead.yaml"
     configfile.write_text(yaml.safe_dump(config))
     cmd = [
         sys.executable,
@@ -71,92 +80,104 @@ def default_run(snakefile: Path, workdir: Path, config: dict, cores: int) -> tup
         str(configfile),
         "--quiet",
         "all",
+        *args,
     ]
     proc, seconds = timed_call(lambda: subprocess.run(cmd, capture_output=True, text=True))
+    configfile.unlink()
     if proc.returncode:
-        raise RuntimeError(f"the default run failed: {' '.join(cmd)}\n{proc.stderr[-3000:]}")
-    return seconds, rule_seconds(workdir)
+        raise RuntimeError(f"snakemake failed: {' '.join(cmd)}\n{proc.stderr[-3000:]}")
+    return seconds
 
 
-def measure(snakefile: Path, config: dict, cores: int, runs: int, scratch: Path) -> list[dict]:
-    """``runs`` pairs of default runs, with and without diagnostics, alternating which goes
-    first; a row per run."""
-    base = {**config, "bench": {**config["bench"], "evidence": False}}
+def measure(run: Callable[[int, str], tuple[float, dict]], runs: int) -> list[dict]:
+    """``runs`` pairs of ``run(r, mode)`` (its seconds and :func:`rule_times`), with and
+    without diagnostics, alternating which goes first; a row per run."""
     rows = []
-    with scratch_dir(scratch) as d:
-        for r in range(runs):
-            for order, mode in enumerate(round_order(MODES, r)):
-                cfg = {**base, "diagnostics": mode == "with"}
-                seconds, rules = default_run(snakefile, d / f"{r}_{mode}", cfg, cores)
-                log.info(
-                    "run %d %s diagnostics: %.1f s (recording rules %.1f s)",
-                    r,
-                    mode,
-                    seconds,
-                    rules,
-                )
-                rows.append(
-                    {
-                        "run": r,
-                        "diagnostics": mode == "with",
-                        "order": order,
-                        "seconds": round(seconds, 2),
-                        "recording_rules_s": round(rules, 2),
-                    }
-                )
-                shutil.rmtree(d / f"{r}_{mode}")
+    for r in range(runs):
+        for order, mode in enumerate(round_order(MODES, r)):
+            seconds, times = run(r, mode)
+            wall, cpu = recording_times(times)
+            per_rule = {k: [round(w, 2), round(c, 2)] for k, (w, c) in times.items()}
+            log.info(
+                "run %d %s: %.1f s; per rule [wall, cpu]: %s",
+                r,
+                mode,
+                seconds,
+                json.dumps(per_rule),
+            )
+            rows.append(
+                {
+                    "run": r,
+                    "diagnostics": mode == "with",
+                    "order": order,
+                    "seconds": round(seconds, 2),
+                    "rules_s": round(wall, 2),
+                    "rules_cpu_s": round(cpu, 2),
+                }
+            )
     return rows
 
 
 def summary_rows(rows: list[dict]) -> list[dict]:
-    """Median rows per mode and the ratio with/without (of the run and of the rules)."""
-    out = []
-    med = {}
-    for mode in (True, False):
-        mine = [r for r in rows if r["diagnostics"] is mode]
-        med[mode] = (
-            statistics.median(r["seconds"] for r in mine),
-            statistics.median(r["recording_rules_s"] for r in mine),
-        )
-        out.append(
-            {
-                "run": "median",
-                "diagnostics": mode,
-                "order": "",
-                "seconds": round(med[mode][0], 2),
-                "recording_rules_s": round(med[mode][1], 2),
-            }
-        )
-    out.append(
-        {
-            "run": "ratio",
-            "diagnostics": "with/without",
-            "order": "",
-            "seconds": round(med[True][0] / med[False][0], 4),
-            "recording_rules_s": round(med[True][1] / med[False][1], 4),
+    """The median of each column per mode, and the ratios with/without."""
+    columns = FIELDS[3:]
+    med = {
+        mode: {
+            c: statistics.median(r[c] for r in rows if r["diagnostics"] is mode) for c in columns
         }
-    )
-    return out
+        for mode in (True, False)
+    }
+    out = [
+        {
+            "run": "median",
+            "diagnostics": m,
+            "order": "",
+            **{c: round(med[m][c], 2) for c in columns},
+        }
+        for m in (True, False)
+    ]
+    ratios = {c: round(med[True][c] / med[False][c], 4) if med[False][c] else "" for c in columns}
+    return [*out, {"run": "ratio", "diagnostics": "with/without", "order": "", **ratios}]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python3 -m sda.diagnostics.overhead", description=__doc__.split("\n\n")[0]
     )
+    parser.add_argument("--what", choices=("rules", "default"), default="rules")
     parser.add_argument("--configfile", default="config/config.yaml")
     parser.add_argument("--snakefile", default="Snakefile")
     parser.add_argument("--cores", type=int, default=8)
-    parser.add_argument("--runs", type=int, default=2, help="pairs of runs (with, without)")
-    parser.add_argument("--out", default="results/bench/diagnostics.csv")
-    parser.add_argument("--scratch", default="results/bench/diagnostics_scratch")
+    parser.add_argument("--runs", type=int, default=3, help="pairs of runs (with, without)")
+    parser.add_argument("--out", default="")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    snakefile = Path(args.snakefile).resolve()
     config = yaml.safe_load(Path(args.configfile).read_text())
-    rows = measure(
-        Path(args.snakefile).resolve(), config, args.cores, args.runs, Path(args.scratch).resolve()
-    )
+    config["bench"] = {**config["bench"], "evidence": False}
+    here = Path.cwd()
+
+    def config_of(mode: str) -> dict:
+        return {**config, "diagnostics": mode == "with"}
+
+    def rules(r: int, mode: str) -> tuple[float, dict]:
+        force = ("--forcerun", *RECORDING_RULES, "report_html", "--", "report")
+        seconds = snakemake(here, config_of(mode), args.cores, *force, snakefile=snakefile)
+        return seconds, rule_times(here)
+
+    with scratch_dir(here / "results" / "bench" / "diagnostics_scratch") as scratch:
+
+        def default(r: int, mode: str) -> tuple[float, dict]:
+            workdir = scratch / f"{r}_{mode}"
+            workdir.mkdir()
+            seconds = snakemake(workdir, config_of(mode), args.cores, snakefile=snakefile)
+            times = rule_times(workdir)
+            shutil.rmtree(workdir)
+            return seconds, times
+
+        rows = measure(rules if args.what == "rules" else default, args.runs)
     rows += summary_rows(rows)
-    write_csv(args.out, rows, FIELDS)
+    write_csv(args.out or f"results/bench/diagnostics_{args.what}.csv", rows, FIELDS)
     for row in rows:
         print(",".join(str(row[f]) for f in FIELDS))
 

@@ -12,7 +12,7 @@ with ``diagnostics: false``, and then this records nothing):
   (RSS of this process and its children, or of every distributed worker), ``cpu_percent`` (of
   one core), every :data:`sda.diagnostics.sample.INTERVAL_S` seconds;
 - ``tasks``, ``tasks.csv``: the task stream: ``prefix`` (the task key's name, as dask's
-  dashboard colours it), ``worker`` (``thread 0``, ``worker 1``...), ``start_s``, ``end_s``;
+  dashboard colours it), ``worker`` (``thread 0``, ``process 0``, ``worker 1``...), ``start_s``, ``end_s``;
 - ``record``, ``run.json``: the scheduler, its workers, the bytes of data read and the
   computation's wall time, which the report sets the records against;
 - ``dask_report``, ``dask-report.html`` (distributed schedulers only): dask's
@@ -60,12 +60,12 @@ class Task:
 
 class LocalTasks(Callback):
     """The task stream of dask's local schedulers: each task's start (handed to a worker) and
-    end (its result back), and the thread or process that ran it, numbered in order of first
-    appearance."""
+    end (its result back), and the thread (``processes``: the process) that ran it, numbered in
+    order of first appearance."""
 
-    def __init__(self, t0: float, clock=time.time):
+    def __init__(self, t0: float, clock=time.time, unit: str = "thread"):
         super().__init__()
-        self.t0, self.clock = t0, clock
+        self.t0, self.clock, self.unit = t0, clock, unit
         self.tasks: list[Task] = []
         self._started: dict = {}
         self._ids: dict = {}
@@ -77,7 +77,7 @@ class LocalTasks(Callback):
         end = self.clock()
         start = self._started.pop(key, end)
         n = self._ids.setdefault(worker_id, len(self._ids))
-        self.tasks.append(Task(key_split(key), f"thread {n}", start - self.t0, end - self.t0))
+        self.tasks.append(Task(key_split(key), f"{self.unit} {n}", start - self.t0, end - self.t0))
 
 
 def distributed_tasks(stream: list[dict], t0: float) -> list[Task]:
@@ -152,10 +152,9 @@ def recording(
         yield
         return
     clock = time.time  # the clock of distributed's task stream too
-    sampler = Sampler(cluster_probe(client) if client else process_probe(), interval, clock)
-    sampler.start()
-    t0 = sampler.t0
-    local = LocalTasks(t0=t0, clock=clock)
+    local_probe = process_probe(children=spec_name(spec) == "processes")
+    sampler = Sampler(cluster_probe(client) if client else local_probe, interval, clock)
+    local = LocalTasks(0.0, clock, "process" if spec_name(spec) == "processes" else "thread")
     report_tmp = temp_path(paths["dask_report"], ".dask") if "dask_report" in paths else None
     try:
         with contextlib.ExitStack() as stack:
@@ -163,11 +162,13 @@ def recording(
                 from distributed import get_task_stream, performance_report
 
                 if report_tmp is not None:
+                    remove_temp(report_tmp)  # what a killed run left
                     report_tmp.parent.mkdir(parents=True, exist_ok=True)
                     stack.enter_context(performance_report(str(report_tmp), mode="inline"))
                 stream = stack.enter_context(get_task_stream(client))
             else:
                 stack.enter_context(local)
+            t0 = local.t0 = sampler.start().t0
             try:
                 yield
             finally:

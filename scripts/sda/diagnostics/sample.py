@@ -1,7 +1,8 @@
 """Memory and CPU of a computation, sampled on a thread of its own while it runs.
 
 A probe returns ``(memory bytes, CPU seconds)`` of what computes: this process and its children
-(dask's ``threads``, ``processes`` and ``sync`` schedulers, :func:`process_probe`) or every
+(dask's ``threads`` and ``sync`` schedulers; with the ``processes`` scheduler its children too:
+:func:`process_probe`) or every
 worker of a ``distributed`` cluster (:func:`cluster_probe`). A probe that cannot read a value
 (no ``/proc``, a process or worker gone) returns None for it: the row keeps an empty cell and
 the log a warning, once per cause; the computation goes on.
@@ -30,13 +31,14 @@ class Sample:
     cpu_percent: float | None  # of one core: 200 is two cores busy
 
 
-def process_probe(pid: int | None = None) -> Probe:
-    """RSS and CPU time of process ``pid`` (this one by default) and all its children."""
+def process_probe(pid: int | None = None, children: bool = False) -> Probe:
+    """RSS and CPU time of process ``pid`` (this one by default) and, with ``children`` (the
+    ``processes`` scheduler's pool), all its children: a scan of every process, so only then."""
     import psutil
 
     def probe() -> tuple[float | None, float | None]:
         proc = psutil.Process(pid)  # raises for a process that is gone
-        procs = [proc, *proc.children(recursive=True)]
+        procs = [proc, *proc.children(recursive=True)] if children else [proc]
         memory = cpu = 0.0
         for p in procs:
             try:

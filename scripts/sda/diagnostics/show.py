@@ -23,6 +23,7 @@ from sda.report.numbers import human
 from sda.report.page import Page
 from sda.scheduler import is_distributed
 
+PLURAL = {"thread": "threads", "process": "processes", "worker": "workers"}
 KINDS = ("resources", "tasks", "record", "dask_report")
 OTHER = "#c7c7c7"  # task prefixes beyond the coloured ones
 PREFIX_COLORS = 6  # prefixes with a colour of their own, by task time
@@ -111,6 +112,7 @@ def dask_figure(record: Record, ram_bytes: float | None = None):
 def summary(record: Record) -> dict:
     """What the chapter says of a record, computed from its rows."""
     peak, data = record.peak_bytes, record.data_bytes
+    kind = record.workers[0].split()[0] if record.workers else "thread"
     top = record.prefix_seconds()
     total = float(top.sum())
     return {
@@ -118,9 +120,8 @@ def summary(record: Record) -> dict:
         "data": data,
         "fraction": peak / data if data and peak == peak else None,
         "slots": record.slots,
-        "unit": "threads"
-        if record.workers and record.workers[0].startswith("thread")
-        else "workers",
+        "kind": kind,
+        "kinds": PLURAL[kind],
         "busy": record.busy,
         "wall": record.wall_s,
         "tasks": len(record.tasks),
