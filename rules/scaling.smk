@@ -1,5 +1,6 @@
 # Cost against size, across the RAM line: `snakemake --cores N scaling` (not in the default
-# run: it writes and reads tens of GB). See docs/scaling.md.
+# run: it writes and reads tens of GB). See docs/scaling.md. Its diagnostics are those of the
+# largest size's cold summary: memory over time past the RAM line.
 import dataclasses
 
 
@@ -10,7 +11,6 @@ rule scaling:
         **diagnostics("scaling", "threads", report=False),
         csv="results/scaling/scaling.csv",
         png="results/scaling/scaling.png",
-        # the largest size's cold summary: memory over time past the RAM line
     log:
         "logs/scaling.log",
     benchmark:
