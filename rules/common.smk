@@ -8,6 +8,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from sda.blocks.generate import BlockSpec, batch_pattern, batch_regex, batch_size, block_name
 from sda.config import validate_config
 from sda.config_checks import CHECKS
+from sda.diagnostics.record import OUTPUTS as DIAGNOSTICS_OUTPUTS, record_paths
 from sda.retries import mem_by_attempt
 from sda.scheduler import is_distributed, scheduler_param
 
@@ -83,7 +84,7 @@ def evidence(name, title, rule):
 # What dask did in each dask rule, memory over time and the task stream (sda.diagnostics), as
 # outputs of each such rule in results/diagnostics/<name>/, none with diagnostics false. The
 # report's chapters show those listed in DIAGNOSED.
-DIAGNOSED = {}
+DIAGNOSED = []
 
 
 def diagnostics(name, scheduler, report=True):
@@ -91,17 +92,9 @@ def diagnostics(name, scheduler, report=True):
     performance report where the scheduler is distributed."""
     if not config["diagnostics"]:
         return {}
-    folder = f"results/diagnostics/{name}"
-    outputs = {
-        "resources": f"{folder}/resources.csv",
-        "tasks": f"{folder}/tasks.csv",
-        "record": f"{folder}/run.json",
-    }
-    if is_distributed(scheduler):
-        outputs["dask_report"] = f"{folder}/dask-report.html"
     if report:
-        DIAGNOSED[name] = list(outputs)
-    return outputs
+        DIAGNOSED.append(name)
+    return record_paths(f"results/diagnostics/{name}", is_distributed(scheduler))
 
 
 # The results the report reads, by the name its chapters know them by (rules/report.smk).

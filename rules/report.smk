@@ -28,20 +28,23 @@ if WIKI["source"] == "download":
 if CSV_BLOCKS:
     report_input("csv_describe", rules.csv_describe, rules.csv_describe.output.table)
     report_input("describe_time", rules.csv_describe, rules.csv_describe.output.seconds)
-for name, kinds in DIAGNOSED.items():
+for name in DIAGNOSED:
     dask_rule = getattr(rules, name)
-    for kind in kinds:
-        report_input(f"dask_{name}_{kind}", dask_rule, getattr(dask_rule.output, kind))
+    for kind, path in dask_rule.output.items():
+        if kind in DIAGNOSTICS_OUTPUTS:
+            report_input(f"dask_{name}_{kind}", dask_rule, path)
 
 # The scaling run's results, shown when `snakemake --cores N scaling` has made them.
 # (Plain strings: a params dict keeps what it is given, and an output file carries its rule.)
-SCALING_RESULTS = {"scaling_csv": rules.scaling.output.csv, "scaling_png": rules.scaling.output.png}
-if config["diagnostics"]:
-    SCALING_RESULTS |= {
-        f"dask_scaling_{kind}": getattr(rules.scaling.output, kind)
-        for kind in ("resources", "tasks", "record")
-    }
-SCALING_RESULTS = {key: str(path) for key, path in SCALING_RESULTS.items()}
+SCALING_RESULTS = {
+    "scaling_csv": str(rules.scaling.output.csv),
+    "scaling_png": str(rules.scaling.output.png),
+    **{
+        f"dask_scaling_{kind}": str(path)
+        for kind, path in rules.scaling.output.items()
+        if kind in DIAGNOSTICS_OUTPUTS
+    },
+}
 
 ALL_TARGETS.append("results/report/report.html")
 if EVIDENCE_ALWAYS:

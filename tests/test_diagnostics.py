@@ -24,6 +24,7 @@ from sda.diagnostics.record import (
     RESOURCE_FIELDS,
     TASK_FIELDS,
     distributed_tasks,
+    record_paths,
     recording,
     self_contained,
 )
@@ -36,14 +37,7 @@ SLEEP_S = 0.05
 
 
 def outputs(folder: Path, distributed: bool = False) -> dict[str, Path]:
-    out = {
-        "resources": folder / "resources.csv",
-        "tasks": folder / "tasks.csv",
-        "record": folder / "run.json",
-    }
-    if distributed:
-        out["dask_report"] = folder / "dask-report.html"
-    return out
+    return {k: Path(v) for k, v in record_paths(folder, distributed).items()}
 
 
 def slow_inc(x):

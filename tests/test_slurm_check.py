@@ -128,13 +128,11 @@ def test_ci_scripts_are_valid_bash():
 def test_diagnostics_from_workers_and_a_self_contained_report_are_checked(tmp_path):
     """A real LocalCluster's record passes as a distributed one; a record from threads, a page
     that loads a script from the network, and a missing file each fail, naming the file."""
-    from sda.diagnostics.record import recording
+    from sda.diagnostics.record import record_paths, recording
     from sda.scheduler import dask_scheduler
 
     folder = tmp_path / "results" / "diagnostics" / "array_summary"
-    names = {"resources": "resources.csv", "tasks": "tasks.csv", "record": "run.json",
-             "dask_report": "dask-report.html"}  # fmt: skip
-    paths = {k: folder / v for k, v in names.items()}
+    paths = {k: Path(v) for k, v in record_paths(folder, distributed=True).items()}
     with (
         dask_scheduler("local-cluster", workers=2) as client,
         recording(paths, client, "local-cluster", 2),

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import DEFAULT_REPORT, run_snakemake
 from sda.diagnostics.read import read_record
+from sda.diagnostics.record import record_paths
 from sda.report.numbers import human
 
 pytestmark = pytest.mark.workflow
@@ -25,14 +26,7 @@ FILES = ("resources.csv", "tasks.csv", "run.json")
 
 
 def record_of(workdir: Path, rule: str):
-    folder = workdir / "results" / "diagnostics" / rule
-    return read_record(
-        {
-            "resources": folder / "resources.csv",
-            "tasks": folder / "tasks.csv",
-            "record": folder / "run.json",
-        }
-    )
+    return read_record(record_paths(workdir / "results" / "diagnostics" / rule))
 
 
 def sizes(paths) -> int:

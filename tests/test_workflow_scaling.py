@@ -107,12 +107,9 @@ def test_the_largest_cold_summary_records_its_memory_over_time(scaling_run, test
     from collections import Counter
 
     from sda.diagnostics.read import read_record
+    from sda.diagnostics.record import record_paths
 
-    folder = scaling_run / "results/diagnostics/scaling"
-    record = read_record(
-        {"resources": folder / "resources.csv", "tasks": folder / "tasks.csv",
-         "record": folder / "run.json"}
-    )  # fmt: skip
+    record = read_record(record_paths(scaling_run / "results/diagnostics/scaling"))
     largest = max(test_config["scaling"]["blocks"])
     spec = BlockSpec.from_config(test_config["blocks"])
     assert record.data_bytes == largest * spec.npy_bytes

@@ -316,7 +316,6 @@ def check_dask_workers(since: str, at_least: int) -> str:
 
 # What a self-contained page must not have: a script, style sheet or icon from the network.
 REMOTE_SOURCE = re.compile(r"<(script|link|img)\b[^>]*\b(src|href)=[\"']?https?://", re.I)
-DIAGNOSTICS_FILES = ("resources.csv", "tasks.csv", "run.json", "dask-report.html")
 
 
 def check_diagnostics(results: Path, rules: Sequence[str], scheduler: str) -> str:
@@ -324,25 +323,24 @@ def check_diagnostics(results: Path, rules: Sequence[str], scheduler: str) -> st
     ``results/diagnostics/<rule>/``: both records, read back checked (sda.diagnostics.read),
     with tasks and worker memory in them, and dask's performance report, self-contained."""
     from sda.diagnostics.read import read_record
+    from sda.diagnostics.record import record_paths
 
     problems, seen = [], []
     for rule in rules:
         folder = results / "diagnostics" / rule
-        missing = [f for f in DIAGNOSTICS_FILES if not (folder / f).is_file()]
+        paths = record_paths(folder, distributed=True)
+        missing = [Path(p).name for p in paths.values() if not Path(p).is_file()]
         if missing:
             problems.append(f"{folder}: no {', '.join(missing)}")
             continue
-        record = read_record(
-            {"resources": folder / "resources.csv", "tasks": folder / "tasks.csv",
-             "record": folder / "run.json"}
-        )  # fmt: skip
+        record = read_record(paths)
         if record.info["scheduler"] != scheduler:
             problems.append(f"{folder}: recorded on {record.info['scheduler']}, not {scheduler}")
         if record.tasks.empty or not record.tasks["worker"].str.startswith("worker").all():
             problems.append(f"{folder}/tasks.csv: no tasks from distributed workers")
         if not record.resources["memory_bytes"].notna().any():
             problems.append(f"{folder}/resources.csv: no worker memory read")
-        page = (folder / "dask-report.html").read_text(encoding="utf-8", errors="replace")
+        page = Path(paths["dask_report"]).read_text(encoding="utf-8", errors="replace")
         remote = REMOTE_SOURCE.search(page)
         if remote:
             problems.append(f"{folder}/dask-report.html loads from the network: {remote.group(0)}")

@@ -16,8 +16,9 @@ import yaml
 from sda import scripts_dir
 from sda.blocks.generate import BlockSpec, batch_pattern, batch_regex, batch_size, block_name
 from sda.io import scratch_dir
+from sda.measure.process import snakemake_seconds
 from sda.measure.rows import row
-from sda.measure.timing import round_order, timed, timed_call
+from sda.measure.timing import round_order, timed
 
 log = logging.getLogger(__name__)
 
@@ -28,26 +29,10 @@ BASELINE_GENERATE = scripts_dir() / "baselines" / "generate_mp.py"
 NPY_DIR = "results/blocks/npy"  # where the workflow (and the bare Snakefile) write the blocks
 
 
-def _run_snakemake(
-    snakefile: str | Path, workdir: Path, cores: int, *extra: str, target: str = "blocks_npy"
-) -> float:
-    """Wall-clock seconds of one ``snakemake <target>`` run, start-up and exit included."""
-    cmd = [
-        sys.executable, "-m", "snakemake", target, "-s", str(Path(snakefile).resolve()),
-        "--directory", str(workdir.resolve()), "--cores", str(cores), "--quiet", "all", *extra,
-    ]  # fmt: skip
-    proc, seconds = timed_call(
-        lambda: subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    )
-    if proc.returncode:
-        raise RuntimeError(f"nested snakemake run failed: {' '.join(cmd)}\n{proc.stderr}")
-    return seconds
-
-
 def _run_workflow(
     snakefile: str, workdir: Path, configfile: Path, cores: int, target: str = "blocks_npy"
 ) -> float:
-    return _run_snakemake(
+    return snakemake_seconds(
         snakefile, workdir, cores, "--configfile", str(configfile.resolve()), target=target
     )
 
@@ -184,7 +169,7 @@ def _generate_runs(
         "baseline": lambda d: _run_baseline(d, spec, n, cores),
         "workflow": lambda d: _run_workflow(snakefile, d, configfile, cores),
         "one_number": lambda d: _run_workflow(snakefile, d, tiny_configfile, cores),
-        "bare": lambda d: _run_snakemake(bare, d, cores),
+        "bare": lambda d: snakemake_seconds(bare, d, cores, target="blocks_npy"),
     }
     times = {key: [] for key in runs}
     identical = True

@@ -23,15 +23,14 @@ import json
 import logging
 import shutil
 import statistics
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
 
 from sda.io import scratch_dir, write_csv
-from sda.measure.timing import round_order, timed_call
+from sda.measure.process import snakemake_seconds
+from sda.measure.timing import round_order
 
 log = logging.getLogger(__name__)
 
@@ -62,31 +61,19 @@ def recording_times(times: dict[str, tuple[float, float]]) -> tuple[float, float
     return sum(w for w, _ in found), sum(c for _, c in found)
 
 
-def snakemake(workdir: Path, config: dict, cores: int, *args: str, snakefile: Path) -> float:
-    """Seconds of one ``snakemake`` run in ``workdir`` with ``config`` (written beside it)."""
+def snakemake(
+    workdir: Path, config: dict, cores: int, *args: str, snakefile: Path, target: str
+) -> float:
+    """Seconds of one ``snakemake <target>`` run in ``workdir`` with ``config`` (written beside
+    it for the run)."""
     configfile = workdir / ".diagnostics_overhead.yaml"
     configfile.write_text(yaml.safe_dump(config))
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(snakefile),
-        "--directory",
-        str(workdir),
-        "--cores",
-        str(cores),
-        "--configfile",
-        str(configfile),
-        "--quiet",
-        "all",
-        *args,
-    ]
-    proc, seconds = timed_call(lambda: subprocess.run(cmd, capture_output=True, text=True))
-    configfile.unlink()
-    if proc.returncode:
-        raise RuntimeError(f"snakemake failed: {' '.join(cmd)}\n{proc.stderr[-3000:]}")
-    return seconds
+    try:
+        return snakemake_seconds(
+            snakefile, workdir, cores, "--configfile", str(configfile), *args, target=target
+        )
+    finally:
+        configfile.unlink()
 
 
 def measure(run: Callable[[int, str], tuple[float, dict]], runs: int) -> list[dict]:
@@ -161,8 +148,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         return {**config, "diagnostics": mode == "with"}
 
     def rules(r: int, mode: str) -> tuple[float, dict]:
-        force = ("--forcerun", *RECORDING_RULES, "report_html", "--", "report")
-        seconds = snakemake(here, config_of(mode), args.cores, *force, snakefile=snakefile)
+        force = ("--forcerun", *RECORDING_RULES, "report_html")
+        seconds = snakemake(
+            here, config_of(mode), args.cores, *force, snakefile=snakefile, target="report"
+        )
         return seconds, rule_times(here)
 
     with scratch_dir(here / "results" / "bench" / "diagnostics_scratch") as scratch:
@@ -170,7 +159,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         def default(r: int, mode: str) -> tuple[float, dict]:
             workdir = scratch / f"{r}_{mode}"
             workdir.mkdir()
-            seconds = snakemake(workdir, config_of(mode), args.cores, snakefile=snakefile)
+            seconds = snakemake(
+                workdir, config_of(mode), args.cores, snakefile=snakefile, target="all"
+            )
             times = rule_times(workdir)
             shutil.rmtree(workdir)
             return seconds, times

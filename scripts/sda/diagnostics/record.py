@@ -45,7 +45,14 @@ log = logging.getLogger(__name__)
 RESOURCE_FIELDS = ("time_s", "memory_bytes", "cpu_percent")
 TASK_FIELDS = ("prefix", "worker", "start_s", "end_s")
 RECORD_KEYS = ("scheduler", "workers", "data_bytes", "wall_s", "interval_s", "tasks")
-OUTPUTS = ("resources", "tasks", "record", "dask_report")
+# The outputs of a rule that records, by name, and their files in its diagnostics folder.
+FILES = {
+    "resources": "resources.csv",
+    "tasks": "tasks.csv",
+    "record": "run.json",
+    "dask_report": "dask-report.html",
+}
+OUTPUTS = tuple(FILES)
 # What a performance report loads from the network even in inline mode: its favicon.
 _REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>\s*", re.IGNORECASE)
 
@@ -103,6 +110,13 @@ def self_contained(html: str) -> str:
     return _REMOTE_LINK.sub("", html)
 
 
+def record_paths(folder: str | Path, distributed: bool = False) -> dict[str, str]:
+    """The diagnostics files of a rule in ``folder``, by output name: the three records, and
+    dask's performance report where the scheduler is ``distributed``."""
+    names = OUTPUTS if distributed else OUTPUTS[:3]
+    return {name: f"{folder}/{FILES[name]}" for name in names}
+
+
 def outputs_of(output: Mapping | object) -> dict[str, Path]:
     """The diagnostics outputs among a job's outputs (a Snakemake ``output`` or a mapping)."""
     items = output.items() if hasattr(output, "items") else []
@@ -152,9 +166,10 @@ def recording(
         yield
         return
     clock = time.time  # the clock of distributed's task stream too
-    local_probe = process_probe(children=spec_name(spec) == "processes")
+    name = spec_name(spec)
+    local_probe = process_probe(children=name == "processes")
     sampler = Sampler(cluster_probe(client) if client else local_probe, interval, clock)
-    local = LocalTasks(0.0, clock, "process" if spec_name(spec) == "processes" else "thread")
+    local = LocalTasks(0.0, clock, "process" if name == "processes" else "thread")
     report_tmp = temp_path(paths["dask_report"], ".dask") if "dask_report" in paths else None
     try:
         with contextlib.ExitStack() as stack:
@@ -182,7 +197,7 @@ def recording(
         if report_tmp is not None:
             remove_temp(report_tmp)
     info = {
-        "scheduler": spec_name(spec),
+        "scheduler": name,
         "workers": worker_slots(spec, threads),
         "data_bytes": input_bytes(inputs),
         "wall_s": round(wall, 4),

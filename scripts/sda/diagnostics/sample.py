@@ -1,9 +1,8 @@
 """Memory and CPU of a computation, sampled on a thread of its own while it runs.
 
-A probe returns ``(memory bytes, CPU seconds)`` of what computes: this process and its children
-(dask's ``threads`` and ``sync`` schedulers; with the ``processes`` scheduler its children too:
-:func:`process_probe`) or every
-worker of a ``distributed`` cluster (:func:`cluster_probe`). A probe that cannot read a value
+A probe returns ``(memory bytes, CPU seconds)`` of what computes: this process (dask's
+``threads`` and ``sync`` schedulers; with ``processes`` its pool's children too:
+:func:`process_probe`) or every worker of a ``distributed`` cluster (:func:`cluster_probe`). A probe that cannot read a value
 (no ``/proc``, a process or worker gone) returns None for it: the row keeps an empty cell and
 the log a warning, once per cause; the computation goes on.
 """

@@ -9,7 +9,7 @@ its inputs ``dask_<rule>_resources``, ``dask_<rule>_tasks``, ``dask_<rule>_recor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
 from pathlib import Path
 
 from matplotlib.lines import Line2D
@@ -17,6 +17,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
 from sda.diagnostics.read import Record, read_record
+from sda.diagnostics.record import OUTPUTS
 from sda.report import style
 from sda.report.build import Run
 from sda.report.numbers import human
@@ -24,7 +25,6 @@ from sda.report.page import Page
 from sda.scheduler import is_distributed
 
 PLURAL = {"thread": "threads", "process": "processes", "worker": "workers"}
-KINDS = ("resources", "tasks", "record", "dask_report")
 OTHER = "#c7c7c7"  # task prefixes beyond the coloured ones
 PREFIX_COLORS = 6  # prefixes with a colour of their own, by task time
 
@@ -118,7 +118,7 @@ def summary(record: Record) -> dict:
     return {
         "peak": peak,
         "data": data,
-        "fraction": peak / data if data and peak == peak else None,
+        "fraction": peak / data if data and not math.isnan(peak) else None,
         "slots": record.slots,
         "kind": kind,
         "kinds": PLURAL[kind],
@@ -133,20 +133,16 @@ def summary(record: Record) -> dict:
 
 
 def paths_of(run: Run, rule: str) -> dict[str, Path]:
-    return {k: run.path(input_key(rule, k)) for k in KINDS if run.path(input_key(rule, k))}
+    """The diagnostics files of ``rule`` among the report's inputs, by output name."""
+    return {k: run.path(input_key(rule, k)) for k in OUTPUTS if run.path(input_key(rule, k))}
 
 
 def watch(
-    page: Page,
-    run: Run,
-    rule: str,
-    what: str,
-    paths: Mapping[str, Path] | None = None,
-    ram_bytes: float | None = None,
+    page: Page, run: Run, rule: str, what: str, ram_bytes: float | None = None
 ) -> dict | None:
     """The context of a chapter's "dask at work" for ``rule`` (computing over ``what``), or
     None when the run recorded none (``diagnostics: false``)."""
-    paths = dict(paths) if paths is not None else paths_of(run, rule)
+    paths = paths_of(run, rule)
     if "resources" not in paths:
         return None
     record = read_record(paths)

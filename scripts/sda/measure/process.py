@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sda import scripts_dir
 from sda.io import InputError
+from sda.measure.timing import timed_call
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,25 @@ class Measured:
     peak_increment: int  # VmHWM after the call minus VmHWM before it
     traced_bytes: int  # tracemalloc's peak during the call (numpy buffers included); 0 untraced
     stderr: str  # what the child wrote to its stderr
+
+
+def snakemake_seconds(
+    snakefile: str | Path, workdir: Path, cores: int, *extra: str, target: str
+) -> float:
+    """Wall-clock seconds of one ``snakemake <target>`` run of ``snakefile`` in ``workdir``,
+    start-up and exit included; ``extra``: more arguments (``--configfile``, ``--forcerun``).
+    A failed run raises ``RuntimeError`` with the command and its stderr."""
+    cmd = [
+        sys.executable, "-m", "snakemake", target, "-s", str(Path(snakefile).resolve()),
+        "--directory", str(Path(workdir).resolve()), "--cores", str(cores), "--quiet", "all",
+        *extra,
+    ]  # fmt: skip
+    proc, seconds = timed_call(
+        lambda: subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    )
+    if proc.returncode:
+        raise RuntimeError(f"nested snakemake run failed: {' '.join(cmd)}\n{proc.stderr}")
+    return seconds
 
 
 def vm_hwm() -> int:
