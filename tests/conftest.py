@@ -260,7 +260,8 @@ def _slurm_reason() -> str | None:
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
         return f"needs a running Slurm (start one with ci/slurm/start.sh): sinfo says {last!r}"
-    if not {"idle", "mix", "alloc"} & set(proc.stdout.split()):
+    # comp: the node is finishing a job (a test just ended), and takes the next one after
+    if not {"idle", "mix", "alloc", "comp"} & set(proc.stdout.split()):
         return f"needs a running Slurm with a usable node (sinfo states: {proc.stdout.split()})"
     return None
 

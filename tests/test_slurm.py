@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -138,15 +137,13 @@ def test_job_killed_for_memory_is_reported_and_a_rerun_completes(tmp_path, slurm
     slurm_log = re.search(r"(\S+/\.snakemake/slurm_logs/rule_hog/\S+\.log)", out)
     assert slurm_log and Path(slurm_log.group(1)).is_file(), out
     assert not (tmp_path / "hog.txt").exists()
-    time.sleep(2)  # accounting records arrive asynchronously
-    states = {j.state for j in sacct_jobs(run_id_of_log(out))}
+    states = {j.state for j in sacct_jobs(run_id_of_log(out), at_least=1)}
     assert states and states <= {"OUT_OF_MEMORY", "FAILED", "CANCELLED"}, states
 
     rerun = _run_hog(tmp_path, slurm, 1500)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert (tmp_path / "hog.txt").read_text().strip() == str(700 * 2**20)
-    time.sleep(2)
-    jobs = sacct_jobs(run_id_of_log(rerun.stdout + rerun.stderr))
+    jobs = sacct_jobs(run_id_of_log(rerun.stdout + rerun.stderr), at_least=1)
     assert [(j.rule, j.state) for j in jobs] == [("hog", "COMPLETED")]
 
 
@@ -165,8 +162,7 @@ def test_job_killed_for_memory_is_retried_with_memory_by_attempt(tmp_path, slurm
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert (tmp_path / "hog.txt").read_text().strip() == str(700 * 2**20)
-    time.sleep(2)
-    jobs = sorted(sacct_jobs(run_id_of_log(out)), key=lambda j: int(j.jobid))
+    jobs = sorted(sacct_jobs(run_id_of_log(out), at_least=2), key=lambda j: int(j.jobid))
     assert [j.rule for j in jobs] == ["hog", "hog"], jobs
     assert jobs[0].state in {"OUT_OF_MEMORY", "FAILED", "CANCELLED"}, jobs
     assert jobs[1].state == "COMPLETED", jobs

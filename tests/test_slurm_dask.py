@@ -65,8 +65,7 @@ def test_the_summary_computed_by_worker_jobs_equals_numpy(slurm, tmp_path, monke
         assert len(client.scheduler_info(n_workers=-1)["workers"]) == 2
         summary = array_summary(paths, (40, 7))
     check_summary(summary, np.concatenate(blocks))
-    time.sleep(2)
-    workers = sacct_jobs(DASK_WORKER_JOB, start)
+    workers = sacct_jobs(DASK_WORKER_JOB, start, at_least=2)
     assert len(workers) == 2, workers
     assert {j.partition for j in workers} == {slurm["partition"] or workers[0].partition}
     assert queued_workers() == []

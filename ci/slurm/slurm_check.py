@@ -13,6 +13,7 @@ import fnmatch
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -153,6 +154,9 @@ SACCT_FIELDS = (
 )
 # The job name of dask's worker jobs (sda.slurm_workers.JOB_NAME).
 DASK_WORKER_JOB = "sda-dask"
+# How long to wait for slurmdbd to list jobs that just ended.
+SACCT_WAIT_S = 60
+ACTIVE_STATES = frozenset({"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED"})
 
 
 @dataclass(frozen=True)
@@ -189,12 +193,26 @@ def parse_sacct(text: str) -> list[SlurmJob]:
     return jobs
 
 
-def sacct_jobs(run_id: str, since: str = "now-1days") -> list[SlurmJob]:
+def sacct_jobs(
+    run_id: str, since: str = "now-1days", at_least: int = 0, wait_s: float = SACCT_WAIT_S
+) -> list[SlurmJob]:
     """The allocations (not steps) Slurm accounted for under a job name: the plugin's run id,
-    or the dask worker jobs' name."""
+    or the dask worker jobs' name.
+
+    slurmctld sends job records to slurmdbd asynchronously, so a job that just ended may be
+    missing or still listed as running: ask again (every second, up to ``wait_s``) until at
+    least ``at_least`` jobs are listed and none is in a state a job leaves, then return what is
+    listed."""
     cmd = ["sacct", "-X", "-P", "-n", "-S", since, "--name", run_id]
     cmd += ["-o", ",".join(SACCT_FIELDS)]
-    return parse_sacct(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    deadline = time.monotonic() + wait_s
+    while True:
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        jobs = parse_sacct(out)
+        settled = len(jobs) >= at_least and not any(j.state in ACTIVE_STATES for j in jobs)
+        if settled or time.monotonic() > deadline:
+            return jobs
+        time.sleep(1)
 
 
 def run_id_of_log(text: str) -> str:
@@ -246,8 +264,8 @@ def check_jobs(
     A failed attempt that the profile's ``retries`` resubmitted is allowed when the retry
     completed; the report names it and quotes the end of its log."""
     run_id = run_id_of_log(log_text)
-    jobs = sacct_jobs(run_id)
     wanted = remote_rules_of_log(log_text)
+    jobs = sacct_jobs(run_id, at_least=sum(wanted.values()))
     done = [j for j in jobs if j.state == "COMPLETED"]
     completed = Counter(j.rule for j in done)
     problems = []
@@ -293,7 +311,7 @@ def check_jobs(
 def check_dask_workers(since: str, at_least: int) -> str:
     """At least ``at_least`` dask worker jobs ran since ``since`` (sacct), none is still queued
     or running (squeue), and each ended by the rule's scancel or on its own."""
-    jobs = sacct_jobs(DASK_WORKER_JOB, since)
+    jobs = sacct_jobs(DASK_WORKER_JOB, since, at_least)
     left = subprocess.run(
         ["squeue", "-h", "-n", DASK_WORKER_JOB, "-o", "%i %T"],
         check=True,
