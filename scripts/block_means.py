@@ -4,10 +4,9 @@ Also writes the lesson's one timed read of each store (``results/bench/store_rea
 """
 
 if __name__ == "__main__":
-    from sda.diagnostics.record import recording
+    from sda.diagnostics.record import recorded_scheduler
     from sda.logs import setup_logging
     from sda.measure.rows import write_rows
-    from sda.scheduler import dask_scheduler
     from sda.stores.means import READ_FIELDS, block_means, read_rows, write_block_means
     from sda.stores.paths import Stores
 
@@ -17,10 +16,7 @@ if __name__ == "__main__":
     stores = Stores.from_inputs(inp, sm.params.shape)
     scheduler = sm.params.scheduler
     seconds = {}
-    with (
-        dask_scheduler(scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb) as client,
-        recording(sm.output, client, scheduler, sm.threads, sm.input),
-    ):
+    with recorded_scheduler(scheduler, sm.output, sm.input, sm.threads, sm.resources.mem_mb):
         means = block_means(stores, scheduler, seconds)
     write_block_means(sm.output.means, stores, means)
     write_rows(sm.output.reads, read_rows(stores, seconds, sm.threads), READ_FIELDS)

@@ -5,22 +5,17 @@ engine comparison with repeats is the evidence benchmark ``bench_tables``).
 """
 
 if __name__ == "__main__":
-    from sda.diagnostics.record import recording
+    from sda.diagnostics.record import recorded_scheduler
     from sda.logs import setup_logging
     from sda.measure.rows import write_rows
     from sda.measure.timing import timed_call
-    from sda.scheduler import dask_scheduler
     from sda.tables.describe import describe_blocks, write_describe
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
     files = list(sm.input)
     engine, ncols = sm.params.engine, sm.params.ncols
-    spec = sm.params.scheduler
-    with (
-        dask_scheduler(spec, workers=sm.threads, memory_mb=sm.resources.mem_mb) as client,
-        recording(sm.output, client, spec, sm.threads, files),
-    ):
+    with recorded_scheduler(sm.params.scheduler, sm.output, files, sm.threads, sm.resources.mem_mb):
         table, seconds = timed_call(lambda: describe_blocks(files, engine, ncols))
     write_describe(table, sm.output.table)
     row = {"what": "describe", "engine": engine, "files": len(files), "columns": ncols}

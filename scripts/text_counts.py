@@ -1,10 +1,10 @@
 """Rule text_counts: raw top-10, the cleaned frequency table (Parquet) and its top-5."""
 
 if __name__ == "__main__":
-    from sda.diagnostics.record import recording
+    from sda.diagnostics.record import recorded_scheduler
     from sda.io import write_csv
     from sda.logs import setup_logging
-    from sda.scheduler import dask_scheduler, scheduler_workers
+    from sda.scheduler import scheduler_workers
     from sda.text.count import partitions_for, word_counts
     from sda.text.parquet import write_frequencies
 
@@ -13,10 +13,7 @@ if __name__ == "__main__":
     files = list(sm.input)
     p = sm.params
     nparts = partitions_for(len(files), p.partitions, scheduler_workers(p.scheduler, sm.threads))
-    with (
-        dask_scheduler(p.scheduler, workers=sm.threads, memory_mb=sm.resources.mem_mb) as client,
-        recording(sm.output, client, p.scheduler, sm.threads, files),
-    ):
+    with recorded_scheduler(p.scheduler, sm.output, files, sm.threads, sm.resources.mem_mb):
         result = word_counts(files, p.errors, 10, nparts, p.files_per_task)
         table = result.clean_table()
         write_csv(sm.output.top10, result.raw_top, ["word", "n"])

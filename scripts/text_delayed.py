@@ -8,19 +8,14 @@ cores (measured in docs/text.md).
 if __name__ == "__main__":
     import csv
 
-    from sda.diagnostics.record import recording
+    from sda.diagnostics.record import recorded_scheduler
     from sda.io import write_csv
     from sda.logs import setup_logging
-    from sda.scheduler import dask_scheduler
     from sda.text.delayed import delayed_top_k
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
-    spec = sm.params.scheduler
-    with (
-        dask_scheduler(spec, workers=sm.threads) as client,
-        recording(sm.output, client, spec, sm.threads, sm.input.files),
-    ):
+    with recorded_scheduler(sm.params.scheduler, sm.output, sm.input.files, sm.threads):
         top5 = delayed_top_k(list(sm.input.files), sm.params.errors, k=5).compute()
     with open(sm.input.bag_top5, encoding="utf-8") as fh:
         bag = [(r["word"], int(r["n"])) for r in csv.DictReader(fh)]

@@ -25,6 +25,7 @@ from sda.diagnostics.record import (
     TASK_FIELDS,
     distributed_tasks,
     record_paths,
+    recorded_scheduler,
     recording,
     self_contained,
 )
@@ -68,10 +69,7 @@ def test_threads_record_every_task_on_its_thread_and_memory_over_time(tmp_path):
     paths = outputs(tmp_path / "diag")
     n = 12
     big = 200 * 2**20
-    with (
-        dask_scheduler("threads", workers=2) as client,
-        recording(paths, client, "threads", 2, files),
-    ):
+    with recorded_scheduler("threads", paths, files, workers=2):
         total = _graph(n).compute()
         dask.delayed(allocate)(big).compute()
     assert total == sum(range(1, n + 1))

@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO, snakemake_command, start_workflow_command
 from oracles import check_summary
 from sda.scheduler import dask_scheduler
-from slurm_check import DASK_WORKER_JOB, sacct_jobs
+from slurm_check import DASK_WORKER_JOB, queued_jobs, sacct_jobs
 
 pytestmark = pytest.mark.slurm
 
@@ -34,16 +34,6 @@ def spec(slurm: dict, **changes) -> dict:
         "timeout": 120,
         **changes,
     }
-
-
-def queued_workers() -> list[str]:
-    out = subprocess.run(
-        ["squeue", "-h", "-n", DASK_WORKER_JOB, "-o", "%i %T"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return out.split()
 
 
 def since() -> str:
@@ -68,7 +58,7 @@ def test_the_summary_computed_by_worker_jobs_equals_numpy(slurm, tmp_path, monke
     workers = sacct_jobs(DASK_WORKER_JOB, start, at_least=2)
     assert len(workers) == 2, workers
     assert {j.partition for j in workers} == {slurm["partition"] or workers[0].partition}
-    assert queued_workers() == []
+    assert queued_jobs(DASK_WORKER_JOB) == []
 
 
 SLOW_SCRIPT = """\
@@ -134,7 +124,7 @@ def test_a_worker_job_killed_mid_computation_fails_the_rule_and_writes_nothing(s
     assert "WorkerLost" in text
     assert not (tmp_path / "slow.txt").exists()
     time.sleep(2)
-    assert queued_workers() == []
+    assert queued_jobs(DASK_WORKER_JOB) == []
 
 
 def test_no_worker_in_time_names_the_key_and_what_slurm_says(slurm, tmp_path, monkeypatch):
@@ -146,7 +136,7 @@ def test_no_worker_in_time_names_the_key_and_what_slurm_says(slurm, tmp_path, mo
     assert "0 of 1 dask workers started within dask.slurm.timeout=5 s" in said
     assert re.search(r"job \d+ PENDING \(BeginTime\)", said), said
     time.sleep(1)
-    assert queued_workers() == []
+    assert queued_jobs(DASK_WORKER_JOB) == []
 
 
 def test_a_worker_job_slurm_refuses_is_said_before_waiting(slurm, tmp_path, monkeypatch):
@@ -158,7 +148,7 @@ def test_a_worker_job_slurm_refuses_is_said_before_waiting(slurm, tmp_path, monk
     assert "Slurm refuses the dask worker job" in said and "dask.slurm.queue" in said
     assert "invalid partition" in said.lower(), said
     assert time.monotonic() - started < 60  # not the 120 s timeout
-    assert queued_workers() == []
+    assert queued_jobs(DASK_WORKER_JOB) == []
 
 
 def test_worker_logs_are_kept_with_the_workflow_logs(slurm, tmp_path, monkeypatch):

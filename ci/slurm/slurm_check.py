@@ -215,6 +215,13 @@ def sacct_jobs(
         time.sleep(1)
 
 
+def queued_jobs(name: str) -> list[str]:
+    """``"<job id> <state>"`` of every job named ``name`` still in Slurm's queue (squeue)."""
+    cmd = ["squeue", "-h", "-n", name, "-o", "%i %T"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if line.strip()]
+
+
 def run_id_of_log(text: str) -> str:
     m = re.search(r"^SLURM run ID: (\S+)", text, re.M)
     if not m:
@@ -312,13 +319,7 @@ def check_dask_workers(since: str, at_least: int) -> str:
     """At least ``at_least`` dask worker jobs ran since ``since`` (sacct), none is still queued
     or running (squeue), and each ended by the rule's scancel or on its own."""
     jobs = sacct_jobs(DASK_WORKER_JOB, since, at_least)
-    left = subprocess.run(
-        ["squeue", "-h", "-n", DASK_WORKER_JOB, "-o", "%i %T"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split("\n")
-    left = [line for line in left if line.strip()]
+    left = queued_jobs(DASK_WORKER_JOB)
     problems = []
     if len(jobs) < at_least:
         problems.append(f"sacct lists {len(jobs)} dask worker jobs since {since}, not {at_least}")

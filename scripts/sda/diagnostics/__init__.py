@@ -3,5 +3,5 @@
 :mod:`sda.diagnostics.record` records them in a rule's process (``results/diagnostics/<rule>/``:
 ``resources.csv``, ``tasks.csv``, ``run.json`` and, on a distributed scheduler, dask's own
 ``dask-report.html``); :mod:`sda.diagnostics.read` reads them back, checked, and summarises
-them; :mod:`sda.diagnostics.figures` draws them for the report's chapters.
+them; :mod:`sda.diagnostics.show` draws them for the report's chapters.
 """

@@ -1,9 +1,11 @@
 """Record what dask does while a rule computes, into the rule's diagnostics outputs.
 
-In a rule script, around its computation::
+In a rule script, the scheduler and the recording of its computation in one::
 
-    with dask_scheduler(...) as client, recording(sm.output, client, data_bytes=...):
+    with recorded_scheduler(spec, sm.output, sm.input, sm.threads, sm.resources.mem_mb):
         result = computation()
+
+(:func:`recording` alone, around a body run on a scheduler set up elsewhere.)
 
 The rule declares the outputs (``rules/common.smk``: ``diagnostics(rule, scheduler)``; none
 with ``diagnostics: false``, and then this records nothing):
@@ -38,7 +40,7 @@ from dask.utils import key_split
 
 from sda.diagnostics.sample import INTERVAL_S, Sampler, cluster_probe, process_probe
 from sda.io import atomic_write, disk_bytes, remove_temp, temp_path, write_csv, write_json
-from sda.scheduler import spec_name, worker_slots
+from sda.scheduler import dask_scheduler, spec_name, worker_slots
 
 log = logging.getLogger(__name__)
 
@@ -212,3 +214,17 @@ def recording(
         wall,
         paths["resources"].parent,
     )
+
+
+@contextlib.contextmanager
+def recorded_scheduler(
+    spec: str | Mapping, output: Mapping | object, inputs=(), workers: int = 1, memory_mb=None
+) -> Iterator[object | None]:
+    """:func:`sda.scheduler.dask_scheduler` for ``spec`` with the rule's ``workers`` (threads)
+    and ``memory_mb``, and the body's computation recorded into ``output``'s diagnostics
+    (:func:`recording`, the same scheduler and threads); yields the client, if any."""
+    with (
+        dask_scheduler(spec, workers=workers, memory_mb=memory_mb) as client,
+        recording(output, client, spec, workers, inputs),
+    ):
+        yield client

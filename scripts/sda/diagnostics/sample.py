@@ -2,9 +2,9 @@
 
 A probe returns ``(memory bytes, CPU seconds)`` of what computes: this process (dask's
 ``threads`` and ``sync`` schedulers; with ``processes`` its pool's children too:
-:func:`process_probe`) or every worker of a ``distributed`` cluster (:func:`cluster_probe`). A probe that cannot read a value
-(no ``/proc``, a process or worker gone) returns None for it: the row keeps an empty cell and
-the log a warning, once per cause; the computation goes on.
+:func:`process_probe`) or every worker of a ``distributed`` cluster (:func:`cluster_probe`).
+A probe that cannot read (no ``/proc``, a process or worker gone) raises; the sampler then
+keeps a row with empty cells and logs a warning, once per cause; the computation goes on.
 """
 
 from __future__ import annotations

@@ -127,14 +127,10 @@ def step_summary(
 ) -> dict:
     """The whole-array summary; ``record``: diagnostics outputs to record it in (its memory
     over time and task stream, :mod:`sda.diagnostics.record`)."""
-    from sda.diagnostics.record import recording
-    from sda.scheduler import dask_scheduler
+    from sda.diagnostics.record import recorded_scheduler
     from sda.stores.summary import array_summary
 
-    with (
-        dask_scheduler("threads", workers=cores),
-        recording(record or {}, None, "threads", cores, files),
-    ):
+    with recorded_scheduler("threads", record or {}, files, cores):
         s = array_summary(files, tuple(shape))
     return {k: s[k] for k in ("count", "mean", "std", "min", "max")}
 
