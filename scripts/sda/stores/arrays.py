@@ -43,11 +43,15 @@ class NpyBlocks:
         first, rest = index[0], index[1:]
         if isinstance(first, slice):
             picked = range(*first.indices(self.shape[0]))
-            parts = [self._block(i)[rest] for i in picked]
+            parts = [self.block(i)[rest] for i in picked]
             return parts[0][None] if len(parts) == 1 else np.stack(parts)
-        return self._block(int(first))[rest]
+        return self.block(int(first))[rest]
 
-    def _block(self, i: int) -> np.ndarray:
+    def __dask_tokenize__(self):
+        return (type(self).__name__, self.files, self.shape)
+
+    def block(self, i: int) -> np.ndarray:
+        """Block ``i``, memory-mapped read-only and checked."""
         return load_npy(self.files[i], self.shape[1:], DTYPE.str, "r")
 
 
