@@ -70,10 +70,19 @@ def npy_bytes(block: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def deflate(data: bytes, level: int = zlib.Z_DEFAULT_COMPRESSION) -> bytes:
-    """Raw deflate of ``data`` exactly as ``zipfile`` compresses a ``ZIP_DEFLATED`` member
-    (zlib releases the GIL while it works, so members compress in parallel threads)."""
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+DEFLATE_LEVEL = 2  # ISA-L's default level (0-3)
+
+
+def deflate(data: bytes, level: int = DEFLATE_LEVEL) -> bytes:
+    """Raw deflate of ``data``, the stream of a ``ZIP_DEFLATED`` zip member, by ISA-L (the
+    ``isal`` package): any inflater (zlib, ``np.load``) reads it. On the lesson's random
+    float64 blocks ISA-L's level 2 deflates 8 MB in 0.02 s against zlib's level 6 (zipfile's
+    and ``np.savez_compressed``'s) 0.27 s, to 0.925 of the bytes against zlib's 0.929. It
+    releases the GIL while it works, so members compress in parallel threads; its output
+    depends only on the data and the level, on a given machine."""
+    from isal import isal_zlib
+
+    compressor = isal_zlib.compressobj(level, zlib.DEFLATED, -15)
     return compressor.compress(data) + compressor.flush()
 
 
@@ -101,9 +110,10 @@ def write_npz(
     """What ``np.savez`` / ``np.savez_compressed`` write (members ``x000000.npy`` …), block by
     block instead of all blocks in memory, and with a fixed member timestamp.
 
-    Compressed members are deflated by ``threads`` threads a few blocks ahead of the writer
-    (memory: about ``2 * threads`` blocks), then written in order; the bytes are those of a
-    single-threaded write (each member is one independent deflate stream, as zipfile makes it).
+    Compressed members are deflated (:func:`deflate`) by ``threads`` threads a few blocks ahead
+    of the writer (memory: about ``2 * threads`` blocks), then written in order; the bytes are
+    those of a single-threaded write (each member is one independent deflate stream, as zipfile
+    makes it; zipfile still computes the sizes and the CRC).
     """
     compression = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
     blocks = iter_blocks(npy_files, shape)
