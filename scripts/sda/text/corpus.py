@@ -84,11 +84,35 @@ def _word_forms(vocab: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     return plain, np.array([w.capitalize() for w in vocab], dtype=object)
 
 
-# Lookup tables indexed by the drawn integers: a draw past the list means "none" ("").
-_BEFORE = np.array([*PUNCT_BEFORE, ""], dtype=object)
-_AFTER = np.array([*PUNCT_AFTER, ""], dtype=object)
 _ENDS_SENTENCE = np.array([p in (".", "!", "?") for p in PUNCT_AFTER] + [False])
-_SPACES = np.array(SPACES, dtype=object)
+PIECE_KINDS = ("plain", "capital", "before", "after", "space", "last")
+END = b"\n</doc>\n"  # after each document's body
+
+
+@functools.lru_cache(maxsize=4)
+def _pieces(vocab: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Every piece a document's body is made of, UTF-8, in one byte pool: the words as is and
+    capitalized, the punctuation before and after (and "" for none, a draw past the list),
+    the spaces, and the spaces without trailing whitespace (a document's last). Returns the
+    pool, each piece's start and length in it, and the first id of each of
+    :data:`PIECE_KINDS`."""
+    plain, capital = _word_forms(vocab)
+    kinds = [list(plain), list(capital), [*PUNCT_BEFORE, ""], [*PUNCT_AFTER, ""], SPACES,
+             [s.rstrip() for s in SPACES]]  # fmt: skip
+    encoded = [p.encode("utf-8") for kind in kinds for p in kind]
+    lengths = np.array([len(p) for p in encoded], dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    firsts = np.cumsum([0] + [len(k) for k in kinds])[:-1]
+    pool = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    return pool, starts, lengths, dict(zip(PIECE_KINDS, firsts.tolist(), strict=True))
+
+
+def _gather(pool: np.ndarray, starts: np.ndarray, lengths: np.ndarray, ids: np.ndarray) -> bytes:
+    """The pieces ``ids`` of the pool, one after the other: one fancy index, no Python loop."""
+    lens = lengths[ids]
+    offsets = np.cumsum(lens) - lens
+    index = np.arange(int(lens.sum())) + np.repeat(starts[ids] - offsets, lens)
+    return pool[index].tobytes()
 
 
 @functools.lru_cache(maxsize=4)
@@ -108,16 +132,21 @@ def draw(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
     return cdf.searchsorted(rng.random(n), side="right")
 
 
-def synthetic_text(index: int, file_bytes: int, seed: int, vocab: Sequence[str]) -> str:
-    """The text of synthetic file ``index``: a pure function of its arguments.
+def synthetic_text(index: int, file_bytes: int, seed: int, vocab: Sequence[str]) -> bytes:
+    """The text of synthetic file ``index``, UTF-8: a pure function of its arguments.
 
     Each document draws its word ids, capitals, punctuation and spaces from the generator, then
-    assembles them with array operations (a word is capitalized at the start of a sentence or
-    when drawn so; punctuation before and after; a drawn space after each)."""
+    assembles its body as piece ids (:func:`_pieces`: punctuation before, the word, punctuation
+    after, a space; a word is capitalized at the start of a sentence or when drawn so) gathered
+    from one byte pool by array operations (:func:`_gather`): 45 ms per 1 MB file, of which
+    the generator's draws take 18 ms."""
     rng = np.random.default_rng([seed, index])
-    plain, capital = _word_forms(tuple(vocab))
+    vocab = tuple(vocab)
+    _, capital = _word_forms(vocab)
+    pool, starts, lengths, first = _pieces(vocab)
     cdf = zipf_cdf(len(vocab))
-    parts: list[str] = []
+    nb, na = len(PUNCT_BEFORE), len(PUNCT_AFTER)
+    parts: list[bytes] = []
     size = 0
     doc = index * 1000
     while size < file_bytes:
@@ -125,25 +154,25 @@ def synthetic_text(index: int, file_bytes: int, seed: int, vocab: Sequence[str])
         n = int(rng.integers(80, 600))
         ids = draw(rng, cdf, n)
         caps = rng.random(n) < 0.08
-        after = rng.integers(0, len(PUNCT_AFTER) * 8, n)
-        before = rng.integers(0, len(PUNCT_BEFORE) * 30, n)
+        after = rng.integers(0, na * 8, n)
+        before = rng.integers(0, nb * 30, n)
         spaces = rng.integers(0, len(SPACES), n)
         title = " ".join(capital[i] for i in draw(rng, cdf, 2))
-        after = np.minimum(after, len(PUNCT_AFTER))
+        after = np.minimum(after, na)
         start = np.empty(n, dtype=bool)
         start[0] = True
         start[1:] = _ENDS_SENTENCE[after[:-1]]
-        words = np.where(start | caps, capital[ids], plain[ids])
-        body = np.empty(2 * n, dtype=object)
-        body[0::2] = _BEFORE[np.minimum(before, len(PUNCT_BEFORE))] + words + _AFTER[after]
-        body[1::2] = _SPACES[spaces]
-        text = (
-            f'<doc id="{doc}" url="https://en.wikipedia.org/wiki?curid={doc}" title="{title}">\n'
-            f"{title}\n\n{''.join(body.tolist()).strip()}\n</doc>\n"
-        )
-        parts.append(text)
-        size += len(text.encode("utf-8"))
-    return "".join(parts)
+        pieces = np.empty((n, 4), dtype=np.int64)
+        pieces[:, 0] = first["before"] + np.minimum(before, nb)
+        pieces[:, 1] = np.where(start | caps, first["capital"], first["plain"]) + ids
+        pieces[:, 2] = first["after"] + after
+        pieces[:, 3] = first["space"] + spaces
+        pieces[-1, 3] = first["last"] + spaces[-1]
+        head = f'<doc id="{doc}" url="https://en.wikipedia.org/wiki?curid={doc}" title="{title}">'
+        body = _gather(pool, starts, lengths, pieces.reshape(-1))
+        parts.append(f"{head}\n{title}\n\n".encode() + body + END)
+        size += len(parts[-1])
+    return b"".join(parts)
 
 
 _VOCAB: tuple[str, ...] = ()  # set in each worker process by _set_vocabulary
@@ -156,7 +185,7 @@ def _set_vocabulary(vocab: tuple[str, ...]) -> None:
 
 def _write_one(args: tuple[int, str, int, int]) -> str:
     i, path, file_bytes, seed = args
-    with atomic_write(path, "w", encoding="utf-8", newline="\n", size=file_bytes) as fh:
+    with atomic_write(path, "wb", size=file_bytes) as fh:
         fh.write(synthetic_text(i, file_bytes, seed, _VOCAB or vocabulary(seed)))
     return path
 
