@@ -100,6 +100,7 @@ ACCEPTED = {
     "text.bench": BOOLEAN,
     "text.bench_schedulers": BOOLEAN,
     "text.scheduler_files": [0],
+    "text.delayed_files": [0],
     "lahman.sqlite": [""],  # empty: build the database
     "scaling.blocks": [[1]],
     "scaling.cores": [[1]],

@@ -10,7 +10,7 @@ import pytest
 
 from oracles import expected_counts, ranked
 from sda.io import InputError
-from sda.text.count import word_counts
+from sda.text.count import clean_top_k, word_counts
 
 
 def check(files, errors="replace", npartitions=2, scheduler="threads"):
@@ -107,3 +107,14 @@ def test_all_ascii_text_merges_words_equal_after_cleaning(tmp_path, npartitions)
     words = result.clean.words.to_pylist()
     assert len(words) == len(set(words)), words
     assert result.clean_dict() == dict(expected_counts(files)[1]) == {"the": 4, "cat": 2, "dog": 3}
+
+
+def test_clean_top_k_of_the_first_files_equals_counter(tmp_path, synthetic_corpus):
+    """The check of the dask.delayed rule: the workflow's count of a few files (tricky text
+    first) ranks the cleaned words as Counter does."""
+    tricky = tmp_path / "tricky"
+    tricky.write_text(TRICKY, encoding="utf-8")
+    files = [str(tricky), *synthetic_corpus()[:2]]
+    _, cleaned = expected_counts(files)
+    assert clean_top_k(files, k=5) == ranked(cleaned, 5)
+    assert clean_top_k(files[:1], k=50) == ranked(expected_counts(files[:1])[1], 50)

@@ -246,6 +246,15 @@ class WordCounts:
         return table.take(pc.sort_indices(table, [("n", "descending"), ("word", "ascending")]))
 
 
+def clean_top_k(
+    paths: Sequence[str | Path], errors: str = "replace", k: int = 5
+) -> list[tuple[str, int]]:
+    """The cleaned top ``k`` of ``paths`` by the workflow's own count (pyarrow, here in one
+    process): an implementation independent of the lesson's Python functions."""
+    counts = clean_counts(split_vocabulary(file_counts(list(paths), errors)))
+    return _top_k_arrays(counts.words, counts.counts, k)
+
+
 def partitions_for(n_files: int, partitions: int, workers: int) -> int:
     """Bag partitions: ``partitions`` if positive, else one per worker (at most one per file)."""
     wanted = partitions if partitions > 0 else max(1, workers)
