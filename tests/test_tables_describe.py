@@ -155,3 +155,27 @@ def test_unparsable_block_names_the_file(tmp_path, engine):
     files[2].write_text("1.0,abc\n2.0,3.0\n")
     with pytest.raises(InputError, match=str(files[2])):
         describe_blocks(files, engine, ncols=2)
+
+
+@pytest.mark.parametrize("engine", ["c", "pyarrow"])
+def test_a_short_line_names_the_file_and_the_line(tmp_path, engine):
+    """The C parser reads a short line as NaN in its missing columns: the partition's NaN has
+    its file checked, which names the line."""
+    files = write_blocks(tmp_path, random_blocks(3, cols=4))
+    lines = files[2].read_text().splitlines()
+    lines[6] = ",".join(lines[6].split(",")[:3])
+    files[2].write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=rf"{files[2]}: line 7 has 3 columns, expected 4"):
+        describe_blocks(files, engine, ncols=4)
+
+
+def test_a_nan_written_in_full_lines_is_data_not_an_error(tmp_path):
+    blocks = random_blocks(2, cols=3)
+    files = write_blocks(tmp_path, blocks)
+    lines = files[0].read_text().splitlines()
+    lines[0] = "nan," + lines[0].split(",", 1)[1]
+    files[0].write_text("\n".join(lines) + "\n")
+    table = describe_blocks(files, "c", 3)
+    column = np.concatenate([b[:, 0] for b in blocks])[1:]  # the NaN skipped, as pandas does
+    assert table.loc["count", 0] == len(column)
+    assert table.loc["min", 0] == column.min() and table.loc["max", 0] == column.max()

@@ -49,21 +49,20 @@ def dask_describe(files: Sequence[str], ncols: int, engine: str, threads: int) -
 def dask_describe_parts(
     files: Sequence[str], ncols: int, engine: str, threads: int
 ) -> dict[str, float]:
-    """Where the dask describe's time goes: seconds of its line check alone, of
-    ``dd.read_csv(...).compute()`` alone (parsing into pandas frames, on dask's threads) and of
-    the whole :func:`dask_describe`, after one untimed describe; the rest is dask's reductions over 1000 columns and their
-    planning (meta frames of every column, the percentile merge)."""
+    """Where the dask describe's time goes: seconds of ``dd.read_csv(...).compute()`` alone
+    (parsing into pandas frames, one 2-D block each, on dask's threads) and of the whole
+    :func:`dask_describe`, after one untimed describe; the rest is dask's reductions over 1000
+    columns and their planning (meta frames of every column, the percentile merge)."""
     from sda.measure.timing import timed
     from sda.scheduler import dask_scheduler
-    from sda.tables.describe import check_csv_block, describe_blocks, read_blocks
+    from sda.tables.describe import describe_blocks, read_blocks
 
     files = list(files)
     with dask_scheduler("threads", workers=threads):
         describe_blocks(files, engine, ncols)  # warm: the first compute's imports and caches
         whole = timed(lambda: describe_blocks(files, engine, ncols))[0]
-        check = timed(lambda: [check_csv_block(f, ncols) for f in files])[0]
-        read = timed(lambda: read_blocks(files, engine, ncols).compute())[0]
-    return {"whole describe": whole, "its line check": check, "its read_csv alone": read}
+        read = timed(lambda: read_blocks(files, engine, ncols, check=True).compute())[0]
+    return {"whole describe": whole, "its read_csv alone": read}
 
 
 def polars_describe(files: Sequence[str], ncols: int) -> pd.DataFrame:
