@@ -105,43 +105,48 @@ def bench_rows(
 def scheduler_rows(
     files: Sequence[str], errors: str, workers: int, npartitions: int, files_per_task: int = 4
 ) -> list[dict]:
-    """The same top-10 (the lesson's bag chain, and ours) on each scheduler, timed once each."""
+    """The same top-10 (the lesson's bag chain, and ours) on each scheduler, timed once each.
+
+    Each scheduler is started once for both pipelines, and first runs both on one file untimed:
+    imports, the workers' start-up and first-call costs are not the scheduler's time."""
     from sda.scheduler import dask_scheduler, process_workers
 
-    rows = []
-    reference = None
+    def lesson(paths):
+        return [tuple(x) for x in lesson_top10(paths, errors).compute()]
+
+    def ours(paths):
+        return [
+            tuple(x) for x in word_counts(paths, errors, 10, npartitions, files_per_task).raw_top
+        ]
+
+    pipelines = {"lesson": lesson, "ours": ours}
+    timed = {}
     mib = sum(Path(f).stat().st_size for f in files) / 2**20
     with naming_undecodable(files):
-        for pipeline in ("lesson", "ours"):
-            # Untimed warm-up: imports and first-call costs are not the scheduler's.
-            with dask_scheduler("sync"):
-                lesson_top10(files[:1], errors).compute()
-                word_counts(files[:1], errors, 10, 1)
-            for spec in ("sync", "threads", "processes", "local-cluster"):
-                n = 1 if spec == "sync" else workers
-                if spec in ("processes", "local-cluster"):
-                    n = process_workers(n)  # what dask_scheduler starts: no more than the CPUs
-                with dask_scheduler(spec, workers=n):
-                    if pipeline == "lesson":
-                        top, seconds = timed_call(lambda: lesson_top10(files, errors).compute())
-                    else:
-                        top, seconds = timed_call(
-                            lambda: word_counts(files, errors, 10, npartitions, files_per_task)
-                        )
-                        top = top.raw_top
-                top = [tuple(x) for x in top]
-                reference = reference or top
-                name = "distributed LocalCluster" if spec == "local-cluster" else spec
-                log.info("%s on %s (%d workers): %.3f s", pipeline, name, n, seconds)
-                rows.append(
-                    dict(
-                        pipeline=pipeline,
-                        scheduler=name,
-                        workers=n,
-                        seconds=f"{seconds:.4g}",
-                        identical="yes" if top == reference else "no",
-                        files=len(files),
-                        mib=f"{mib:.4g}",
-                    )
-                )
-    return rows
+        for spec in ("sync", "threads", "processes", "local-cluster"):
+            n = 1 if spec == "sync" else workers
+            if spec in ("processes", "local-cluster"):
+                n = process_workers(n)  # what dask_scheduler starts: no more than the CPUs
+            name = "distributed LocalCluster" if spec == "local-cluster" else spec
+            with dask_scheduler(spec, workers=n):
+                for run in pipelines.values():
+                    run(files[:1])  # the untimed warm-up
+                for pipeline, run in pipelines.items():
+                    top, seconds = timed_call(lambda run=run: run(files))
+                    log.info("%s on %s (%d workers): %.3f s", pipeline, name, n, seconds)
+                    timed[pipeline, name] = (n, top, seconds)
+    reference = timed["lesson", "sync"][1]
+    return [
+        dict(
+            pipeline=pipeline,
+            scheduler=name,
+            workers=n,
+            seconds=f"{seconds:.4g}",
+            identical="yes" if top == reference else "no",
+            files=len(files),
+            mib=f"{mib:.4g}",
+        )
+        for (pipeline, name), (n, top, seconds) in sorted(
+            timed.items(), key=lambda kv: list(pipelines).index(kv[0][0])
+        )
+    ]
