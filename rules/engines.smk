@@ -68,6 +68,7 @@ rule bench_engines:
         ncols=BLOCKS["cols"],
         csv_engine=config["tables"]["csv_engine"],
         repeats=config["bench"]["repeats"],
+        timeout=config["bench"]["timeout"],
     message:
         "{rule}: the same jobs with dask, polars and DuckDB (threads: {threads}, log: {log})"
     script:

@@ -33,6 +33,6 @@ if __name__ == "__main__":
             describe_workload(list(i.csv), list(i.csv_npy), p.ncols, p.csv_engine, threads,
                               i.describe),
         )  # fmt: skip
-    rows = bench_engines(workloads, p.repeats, threads, sm.output[0])
+    rows = bench_engines(workloads, p.repeats, threads, sm.output[0], timeout=p.timeout)
     for row in rows:
         log.info("%s", row)

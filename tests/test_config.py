@@ -89,6 +89,7 @@ ACCEPTED = {
     "bench.generate": BOOLEAN,
     "bench.default_run": BOOLEAN,
     "bench.evidence": BOOLEAN,
+    "bench.timeout": [2.5, 2.0],  # seconds: any positive number up to a day
     "stores.zarr_shard_blocks": [0],
     "wiki.seed": [0, 10**12],
     "wiki.glob": ["abc", "", "1"],  # read only when wiki.source is local
@@ -177,6 +178,8 @@ def test_every_bad_value_of_every_key_fails_naming_the_key():
         ("blocks.extra", 1, "is not a key of this workflow's config"),
         ("diagnostics", "yes", "'yes' is not of type 'boolean'"),
         ("diagnostics", 1, "1 is not of type 'boolean'"),
+        ("bench.timeout", 0, "0 is less than or equal to the minimum of 0"),
+        ("bench.timeout", "10", "'10' is not of type 'number'"),
     ],
 )
 def test_the_message_names_the_key_the_user_wrote(key, value, message):

@@ -5,14 +5,20 @@ A :class:`Workload` names its engines (a function ``"module:name"`` with JSON-ab
 run by :func:`sda.measure.process.fresh_process`), the rule's result file as the reference,
 and how a result compares with it (:class:`sda.engines.check.Check`). :func:`measure_workload`
 runs one untimed round of every engine (page cache and the engines' lazy set-ups warm; its
-results are the ones checked), then ``repeats`` timed rounds in alternating order
-(:func:`sda.measure.timing.round_order`). Every child gets ``POLARS_MAX_THREADS`` (polars
-reads it when imported); DuckDB and dask get ``threads`` as an argument. Peak memory is the
-largest ``VmHWM`` of the engine's processes: its imports included, the same for every engine.
+results are the ones checked; its time is the row's ``first_s``), then ``repeats`` timed
+rounds in alternating order (:func:`sda.measure.timing.round_order`): the row's ``seconds`` is
+their median, ``min_s`` and ``max_s`` their spread. Every child gets ``POLARS_MAX_THREADS``
+(polars reads it when imported); DuckDB and dask get ``threads`` as an argument. Peak memory is
+the largest ``VmHWM`` of the engine's processes: its imports included, the same for every
+engine.
 
-An engine that fails raises :class:`EngineFailed` naming the engine, the workload and the
-child's message (an :class:`~sda.io.InputError` there names the file); an engine whose result
-is outside its tolerance fails the same way. Nothing is written until every workload is done.
+As in the public benchmarks (db-benchmark, coiled's), a failure is a row, not the end of the
+benchmark: an engine that fails, or runs past ``timeout`` seconds (then killed), is not run
+again and gets a row with ``status`` ``error`` or ``timeout`` and the message in its note; an
+engine whose result is outside its tolerance gets ``status`` ``error`` and the difference. The
+other engines are still measured; ratios are to the fastest engine whose status is ``ok``. Only
+a failure of the workflow's own path (:data:`OURS`) fails the rule (:class:`EngineFailed`),
+after every workload has run; nothing is written then.
 """
 
 from __future__ import annotations
@@ -24,34 +30,57 @@ from dataclasses import dataclass, field
 
 from sda.engines.check import Check
 from sda.io import InputError
-from sda.measure.process import fresh_process
+from sda.measure.process import TimedOut, fresh_process
 from sda.measure.rows import write_rows
 from sda.measure.timing import round_order
 
 log = logging.getLogger(__name__)
 
+OURS = "dask"  # the engine that is the workflow's own path
+STATUSES = ("ok", "error", "timeout")
 FIELDS = [
-    "workload", "engine", "version", "threads", "repeats", "seconds", "peak_mib", "ratio",
-    "identical", "max_difference", "note",
+    "workload", "engine", "version", "threads", "repeats", "status", "seconds", "first_s",
+    "min_s", "max_s", "peak_mib", "ratio", "identical", "max_difference", "note",
 ]  # fmt: skip
 
 
+def _seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"
+
+
 def engine_row(
-    workload: str, engine: str, version: str, threads: int, repeats: int, seconds: float, **rest
+    workload: str,
+    engine: str,
+    version: str,
+    threads: int,
+    repeats: int,
+    seconds: float | None,
+    status: str = "ok",
+    times: Sequence[float] = (),
+    first: float | None = None,
+    **rest,
 ) -> dict:
-    """One row of :data:`FIELDS`: the median ``seconds`` of ``repeats`` runs, and what else
-    was measured (``peak_mib``, ``ratio``, ``identical``, ``max_difference``, ``note``, as
-    shown); the fields not given are left empty."""
+    """One row of :data:`FIELDS`: the median ``seconds`` of ``repeats`` runs (``times``, whose
+    minimum and maximum are shown), the untimed first run's ``first`` seconds, the ``status``,
+    and what else was measured (``peak_mib``, ``ratio``, ``identical``, ``max_difference``,
+    ``note``, as shown); the fields not given are left empty."""
     unknown = set(rest) - set(FIELDS)
     if unknown:
         raise ValueError(f"not a column of engines.csv: {sorted(unknown)}")
-    given = dict(workload=workload, engine=engine, version=version, threads=threads,
-                 repeats=repeats, seconds=f"{seconds:.6g}", **rest)  # fmt: skip
+    if status not in STATUSES:
+        raise ValueError(f"status {status!r} is not one of {STATUSES}")
+    given = dict(
+        workload=workload, engine=engine, version=version, threads=threads, repeats=repeats,
+        status=status, seconds=_seconds(seconds), first_s=_seconds(first),
+        min_s=_seconds(min(times)) if times else "", max_s=_seconds(max(times)) if times else "",
+        **rest,
+    )  # fmt: skip
     return {f: given.get(f, "") for f in FIELDS}
 
 
 class EngineFailed(RuntimeError):
-    """An engine failed on a workload, or its result disagrees with the workflow's."""
+    """The workflow's own path failed on a workload, or its result disagrees with the
+    workflow's file."""
 
 
 @dataclass(frozen=True)
@@ -81,10 +110,20 @@ class Measured:
     times: list[float] = field(default_factory=list)
     peak_bytes: int = 0
     result: object = None
+    first: float | None = None  # the untimed first run's seconds
+    status: str = "ok"
+    message: str = ""  # why the status is not ok
 
 
-def run_engine(workload: str, engine: Engine, threads: int):
-    """One call of the engine in a fresh process; failures become :class:`EngineFailed`."""
+class _Failed(Exception):
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def run_engine(workload: str, engine: Engine, threads: int, timeout: float | None = None):
+    """One call of the engine in a fresh process; a failure or a timeout raises
+    :class:`_Failed` with the status and the child's first line of message."""
     try:
         return fresh_process(
             engine.function,
@@ -92,23 +131,38 @@ def run_engine(workload: str, engine: Engine, threads: int):
             imports=engine.imports,
             trace=False,
             env={"POLARS_MAX_THREADS": str(threads)},
+            timeout=timeout,
         )
+    except TimedOut as exc:
+        raise _Failed("timeout", str(exc)) from exc
     except (InputError, RuntimeError) as exc:
         first = str(exc).splitlines()[0]
-        raise EngineFailed(f"engine {engine.name} failed on workload {workload}: {first}") from exc
+        raise _Failed(
+            "error", f"engine {engine.name} failed on workload {workload}: {first}"
+        ) from exc
 
 
-def measure_workload(workload: Workload, repeats: int, threads: int) -> list[Measured]:
-    """A warm-up round, then ``repeats`` alternating rounds of every engine."""
+def measure_workload(
+    workload: Workload, repeats: int, threads: int, timeout: float | None = None
+) -> list[Measured]:
+    """A warm-up round, then ``repeats`` alternating rounds of every engine; an engine that
+    fails or times out keeps its status and is not run again."""
     runs = {e.name: Measured(e) for e in workload.engines}
     names = list(runs)
     for r in range(-1, repeats):  # round -1: the warm-up, untimed, its results checked
         for name in round_order(names, max(r, 0)):
-            m = run_engine(workload.name, runs[name].engine, threads)
             got = runs[name]
+            if got.status != "ok":
+                continue
+            try:
+                m = run_engine(workload.name, got.engine, threads, timeout)
+            except _Failed as failed:
+                got.status, got.message = failed.status, failed.message
+                log.warning("%s %s round %d: %s", workload.name, name, r, failed.message)
+                continue
             got.peak_bytes = max(got.peak_bytes, m.peak_bytes)
             if r < 0:
-                got.result = m.result
+                got.result, got.first = m.result, m.seconds
             else:
                 got.times.append(m.seconds)
             log.info(
@@ -122,7 +176,9 @@ def measure_workload(workload: Workload, repeats: int, threads: int) -> list[Mea
     return list(runs.values())
 
 
-def part_rows(workload: Workload, repeats: int, threads: int) -> list[dict]:
+def part_rows(
+    workload: Workload, repeats: int, threads: int, timeout: float | None = None
+) -> list[dict]:
     """Rows of where our path's time goes: the parts' medians over ``repeats`` fresh
     processes (each after the whole path once in the same process, so warm)."""
     from sda.engines.versions import versions
@@ -130,39 +186,51 @@ def part_rows(workload: Workload, repeats: int, threads: int) -> list[dict]:
     engine = workload.parts
     if engine is None:
         return []
+    version = versions(*engine.packages)
     seen: dict[str, list[float]] = {}
     for _ in range(repeats):
-        for part, seconds in run_engine(workload.name, engine, threads).result.items():
+        try:
+            parts = run_engine(workload.name, engine, threads, timeout).result
+        except _Failed as failed:
+            return [
+                engine_row(workload.name, f"{engine.name}: its parts", version, engine.threads,
+                           repeats, None, status=failed.status, note=failed.message)
+            ]  # fmt: skip
+        for part, seconds in parts.items():
             seen.setdefault(part, []).append(seconds)
-    version = versions(*engine.packages)
     return [
         engine_row(workload.name, f"{engine.name}: {part}", version, engine.threads, repeats,
-                   statistics.median(times), note=engine.note)
+                   statistics.median(times), times=times, note=engine.note)
         for part, times in seen.items()
     ]  # fmt: skip
 
 
 def workload_rows(workload: Workload, measured: Sequence[Measured], repeats: int) -> list[dict]:
-    """Check every engine's result against the workflow's, then one row per engine."""
+    """Check every engine's result against the workflow's (out of tolerance: status
+    ``error``), then one row per engine; ratios to the fastest engine with status ``ok``."""
     from sda.engines.versions import versions
 
     want = workload.reference()
     checks = {}
     for m in measured:
+        if m.status != "ok":
+            continue
         check = workload.compare(m.engine.name, m.result, want)
-        if not check.ok:
-            raise EngineFailed(
-                f"engine {m.engine.name} on workload {workload.name}: the result differs from "
-                f"the workflow's beyond its tolerance ({check.note or check.difference})"
-            )
         checks[m.engine.name] = check
-    med = {m.engine.name: statistics.median(m.times) for m in measured}
-    fastest = min(med.values())
+        if not check.ok:
+            m.status = "error"
+            m.message = (
+                f"the result differs from the workflow's beyond its tolerance "
+                f"(max difference {check.difference:.3g}{'; ' + check.note if check.note else ''})"
+            )
+    med = {m.engine.name: statistics.median(m.times) for m in measured if m.status == "ok"}
+    fastest = min(med.values(), default=None)
     rows = []
     for m in measured:
-        check = checks[m.engine.name]
-        note = "; ".join(n for n in (m.engine.note, check.note) if n)
-        seconds = med[m.engine.name]
+        check = checks.get(m.engine.name)
+        ok = m.status == "ok"
+        note = "; ".join(n for n in (m.engine.note, m.message or (check and check.note)) if n)
+        seconds = med.get(m.engine.name)
         rows.append(
             engine_row(
                 workload.name,
@@ -171,22 +239,40 @@ def workload_rows(workload: Workload, measured: Sequence[Measured], repeats: int
                 m.engine.threads,
                 repeats,
                 seconds,
-                peak_mib=f"{m.peak_bytes / 2**20:.5g}",
-                ratio=f"{seconds / fastest:.4g}",
-                identical="yes" if check.identical else "no",
-                max_difference=f"{check.difference:.3g}",
+                status=m.status,
+                times=m.times if ok else (),
+                first=m.first,
+                peak_mib=f"{m.peak_bytes / 2**20:.5g}" if m.peak_bytes else "",
+                ratio=f"{seconds / fastest:.4g}" if ok and fastest else "",
+                identical="" if check is None else ("yes" if check.identical else "no"),
+                max_difference="" if check is None else f"{check.difference:.3g}",
                 note=note,
             )
         )
     return rows + list(workload.extra_rows)
 
 
-def bench_engines(workloads: Sequence[Workload], repeats: int, threads: int, out) -> list[dict]:
-    """Every workload measured and checked, then ``engines.csv`` written (atomically)."""
+def own_path_failures(rows: Sequence[dict]) -> list[str]:
+    """The workflow's own path's rows whose status is not ``ok``, as messages."""
+    return [
+        f"{r['workload']}: {r['status']}: {r['note']}"
+        for r in rows
+        if r["engine"] == OURS and r["status"] != "ok"
+    ]
+
+
+def bench_engines(
+    workloads: Sequence[Workload], repeats: int, threads: int, out, timeout: float | None = None
+) -> list[dict]:
+    """Every workload measured and checked, then ``engines.csv`` written (atomically); if the
+    workflow's own path failed anywhere, :class:`EngineFailed` instead (nothing written)."""
     rows = []
     for workload in workloads:
-        measured = measure_workload(workload, repeats, threads)
+        measured = measure_workload(workload, repeats, threads, timeout)
         rows += workload_rows(workload, measured, repeats)
-        rows += part_rows(workload, repeats, threads)
+        rows += part_rows(workload, repeats, threads, timeout)
+    failed = own_path_failures(rows)
+    if failed:
+        raise EngineFailed("the workflow's own path (dask) failed: " + " | ".join(failed))
     write_rows(out, rows, FIELDS)
     return rows

@@ -41,6 +41,10 @@ class Measured:
     stderr: str  # what the child wrote to its stderr
 
 
+class TimedOut(RuntimeError):
+    """A fresh process ran past its timeout and was killed."""
+
+
 def snakemake_seconds(
     snakefile: str | Path, workdir: Path, cores: int, *extra: str, target: str
 ) -> float:
@@ -119,12 +123,14 @@ def fresh_process(
     imports: Sequence[str] = (),
     trace: bool = True,
     env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
 ) -> Measured:
     """One call of ``function`` (``"module:name"``, JSON-able ``args`` and ``kwargs``) in a new
     Python process, after importing its module and ``imports``; with ``trace``, tracemalloc
     records the call's peak allocations (and slows pure-Python code); ``env`` adds variables
     to the child's environment (an engine's threads, read when it is imported). A child's
-    :class:`~sda.io.InputError` is raised again here with its message; any other failure raises
+    :class:`~sda.io.InputError` is raised again here with its message; a child still running
+    after ``timeout`` seconds is killed and raises :class:`TimedOut`; any other failure raises
     ``RuntimeError`` with the end of the child's stderr."""
     with tempfile.TemporaryDirectory(prefix="sda-measure-") as scratch:
         out = Path(scratch) / "measured.pkl"
@@ -138,9 +144,17 @@ def fresh_process(
         }
         cmd = [sys.executable, "-c", _CHILD, str(scripts_dir())]
         child_env = None if env is None else {**os.environ, **env}
-        proc = subprocess.run(
-            cmd, input=json.dumps(job), capture_output=True, text=True, env=child_env
-        )
+        try:
+            proc = subprocess.run(
+                cmd,
+                input=json.dumps(job),
+                capture_output=True,
+                text=True,
+                env=child_env,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise TimedOut(f"{function} still running after {timeout:g} s: stopped") from None
         if proc.returncode:
             last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
             if last.startswith("sda.io.InputError: "):  # a bad input: the same error, here
