@@ -1,6 +1,26 @@
 # The one-page HTML report of every result, the named target `report`, and the target `bench`:
 # the evidence benchmarks, then the same report with their chapters.
 
+
+rule bench_machine:
+    # The machine this run's benchmarks measured: CPU, cores, memory, the disk and file system
+    # of results/, OS, Python, BLAS and its threads; the report names it beside each benchmark.
+    output:
+        "results/bench/machine.json",
+    log:
+        "logs/bench_machine.log",
+    conda:
+        "../envs/sda.yaml"
+    resources:
+        mem_mb=300,
+        runtime=5,
+    message:
+        "{rule}: the machine the benchmarks ran on (log: {log})"
+    script:
+        "../scripts/bench_machine.py"
+
+
+report_input("machine", rules.bench_machine, rules.bench_machine.output[0])
 report_input("block_io", rules.bench_block_io, rules.bench_block_io.output[0])
 report_input("block_means", rules.block_means, rules.block_means.output.means)
 report_input("store_reads", rules.block_means, rules.block_means.output.reads)

@@ -24,6 +24,7 @@ ROWS = [
     ("csv_describe", "duckdb", 2.35, 833, 1.567),
     ("csv_describe", "dask: read_csv", 0.93, None, None),
     ("array_summary", "parquet copy", 24.6, None, None),
+    ("word_count", "sqlite", None, None, None),  # stopped at bench.timeout: no time, no ratio
 ]
 
 
@@ -32,7 +33,8 @@ def engines_csv(tmp_path) -> Path:
     out = tmp_path / "engines.csv"
     rows = [
         dict.fromkeys(FIELDS, "")
-        | {"workload": w, "engine": e, "seconds": s, "threads": 2, "repeats": 3,
+        | {"workload": w, "engine": e, "seconds": "" if s is None else s, "threads": 2,
+           "repeats": 3, "status": "ok" if s is not None else "timeout",
            "peak_mib": "" if p is None else p, "ratio": "" if r is None else r}
         for w, e, s, p, r in ROWS
     ]  # fmt: skip
@@ -49,6 +51,19 @@ def test_conclusions_name_the_fastest_and_the_lightest(engines_csv):
     assert desc["ours_ratio"] == pytest.approx(2.9 / 1.5)
     assert desc["over"] and desc["parts"] == {"read_csv": 0.93}
     assert words["ours_memory"] == pytest.approx(1.0)
+    assert words["engines"] == ["dask", "polars", "duckdb"]  # the timed-out one has no time
+
+
+def test_a_row_with_status_ok_and_no_time_is_refused(tmp_path):
+    out = tmp_path / "engines.csv"
+    rows = [
+        dict.fromkeys(FIELDS, "")
+        | {"workload": "w", "engine": "dask", "status": "ok", "seconds": 1},
+        dict.fromkeys(FIELDS, "") | {"workload": "w", "engine": "polars", "status": "ok"},
+    ]
+    write_rows(out, rows, FIELDS)
+    with pytest.raises(InputError, match=f"{out}: row 3 has status ok and no seconds"):
+        read_engines(out)
 
 
 def test_the_section_shows_each_workload_and_every_row(engines_csv, tmp_path):
@@ -60,6 +75,7 @@ def test_the_section_shows_each_workload_and_every_row(engines_csv, tmp_path):
     assert "Fastest: <strong>polars</strong> (1.50 s)" in body
     assert "1.93× the fastest" in body and "read_csv 930 ms" in body
     assert body.count("<tr>") == len(ROWS) + 1
+    assert '<td data-col="status">timeout</td>' in body
     assert build(page, Run({}, {}, read_lesson(), tmp_path)) is None  # not run yet: no chapter
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
         "engines_csv_describe.png",

@@ -31,7 +31,11 @@ SHOWN = [
     "engine",
     "version",
     "threads",
+    "status",
     "seconds",
+    "first_s",
+    "min_s",
+    "max_s",
     "peak_mib",
     "ratio",
     "identical",
@@ -42,10 +46,14 @@ SHOWN = [
 
 def read_engines(path: Path) -> pd.DataFrame:
     """The benchmark's rows; engines are the rows with a ratio (the others: the Parquet copy,
-    our path's parts)."""
-    frame = read_table(path, ["workload", "engine", "note"], ["seconds"], keep_default_na=False)
-    for col in ("peak_mib", "ratio", "max_difference"):
-        frame[col] = pd.to_numeric(frame[col].replace("", None), errors="coerce")
+    our path's parts, and engines whose status is not ``ok``, which have no time)."""
+    frame = read_table(path, ["workload", "engine", "status", "note"], keep_default_na=False)
+    for col in ("seconds", "first_s", "min_s", "max_s", "peak_mib", "ratio", "max_difference"):
+        if col in frame.columns:
+            frame[col] = pd.to_numeric(frame[col].replace("", None), errors="coerce")
+    bad = frame[(frame["status"] == "ok") & frame["seconds"].isna()]
+    if not bad.empty:
+        raise InputError(f"{path}: row {bad.index[0] + 2} has status ok and no seconds")
     if not (frame["engine"] == OURS).any():
         raise InputError(f"{path}: no row of the engine {OURS!r}")
     return frame

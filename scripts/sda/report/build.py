@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sda.io import read_json
+from sda.measure.machine import summary
 from sda.report.lesson import (
     LESSON_CSV,
     Comparison,
@@ -59,6 +61,7 @@ class Chapter:
     anchor: str
     title: str
     build: Callable[[Page, Run], dict | None]
+    measures: bool = True  # it shows timings: the page names the machine under its title
 
 
 def missing_evidence(evidence: Mapping[str, str], inputs: Mapping[str, Path]) -> list[str]:
@@ -88,10 +91,12 @@ def build_report(
     page = Page(root=Path(root), figdir=figdir, html_dir=out.parent, made_by=made_by or {})
     run = Run(inputs, config, read_lesson(lesson), Path(root), page.rel(then_now))
     page.missing_evidence = missing_evidence(evidence or {}, inputs)
+    if "machine" in inputs:
+        page.machine = summary(read_json(inputs["machine"]))
     for chapter in chapters:
         context = chapter.build(page, run)
         if context is not None:
-            page.section(chapter.anchor, chapter.title, **context)
+            page.section(chapter.anchor, chapter.title, chapter.measures, **context)
     write_then_now(then_now, run.comparisons)
     write_report(out, page)
     return page

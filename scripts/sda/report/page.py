@@ -60,6 +60,7 @@ class Section:
     anchor: str
     title: str
     body: str
+    machine: str = ""  # the machine its measurements ran on (results/bench/machine.json)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class Page:
     sections: list[Section] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     missing_evidence: list[str] = field(default_factory=list)
+    machine: str = ""  # one line: the machine the run's measurements ran on
 
     def __post_init__(self):
         self.env = environment(self.templates)
@@ -235,10 +237,11 @@ class Page:
         self.figures.append(path)
         return Figure(name, alt, base64.b64encode(data).decode("ascii"))
 
-    def section(self, anchor: str, title: str, **context) -> None:
-        """Render ``report/templates/<anchor>.html.j2`` with ``context`` as a chapter."""
+    def section(self, anchor: str, title: str, measures: bool = False, **context) -> None:
+        """Render ``report/templates/<anchor>.html.j2`` with ``context`` as a chapter; a
+        chapter that ``measures`` (shows timings) names the machine under its title."""
         body = self.env.get_template(f"{anchor}.html.j2").render(**context)
-        self.sections.append(Section(anchor, title, body))
+        self.sections.append(Section(anchor, title, body, self.machine if measures else ""))
 
     def render(self, title: str) -> str:
         page = self.env.get_template("page.html.j2")

@@ -120,4 +120,4 @@ def build(page: Page, run: Run) -> dict:
     }
 
 
-CHAPTER = Chapter("run", "Run facts", build)
+CHAPTER = Chapter("run", "Run facts", build, measures=False)
