@@ -122,9 +122,10 @@ def generate_rows(
     common = dict(threads=cores, baseline="multiprocessing")
     rows = [
         row("generate_blocks", "workflow", seconds=med["workflow"], repeats=len(times["workflow"]),
+            times=times["workflow"],
             ratio=med["workflow"] / med["baseline"], identical=identical,
             note=f"{n} blocks, {numbers} numbers", **common),
-        row("generate_blocks", "multiprocessing", seconds=med["baseline"],
+        row("generate_blocks", "multiprocessing", seconds=med["baseline"], times=times["baseline"],
             repeats=len(times["baseline"]), ratio=1.0, identical=True,
             note="scripts/baselines/generate_mp.py, one process per core", **common),
         row("generate_blocks", "workflow_one_number_blocks", seconds=med["one_number"],

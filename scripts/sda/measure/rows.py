@@ -1,7 +1,9 @@
 """The one row layout of every benchmark CSV, and its writer.
 
 :func:`row` makes a row of :data:`FIELDS`: what was measured, by which method, its median
-seconds over ``repeats`` runs, its peak memory, the threads it used, its ratio to ``baseline``
+seconds over ``repeats`` runs, their spread (``min_s``, ``max_s``: a ratio within the spread is
+noise) and the untimed first run's seconds where there was one (``first_s``: imports and a cold
+cache, left out of the median), its peak memory, the threads it used, its ratio to ``baseline``
 (another method of the same ``what``), whether its result is identical to the baseline's, the
 bytes it wrote or read, and a note. :func:`write_rows` writes them (with :func:`sda.io.write_csv`,
 the package's one CSV writer, ending lines as Python's ``csv`` module does).
@@ -15,8 +17,8 @@ from pathlib import Path
 from sda.io import write_csv
 
 FIELDS = [
-    "what", "method", "seconds", "repeats", "peak_mib", "threads", "ratio", "baseline",
-    "identical", "bytes", "note",
+    "what", "method", "seconds", "repeats", "min_s", "max_s", "first_s", "peak_mib", "threads",
+    "ratio", "baseline", "identical", "bytes", "note",
 ]  # fmt: skip
 
 
@@ -37,13 +39,20 @@ def row(
     identical: bool | None = None,
     nbytes: int | None = None,
     note: str = "",
+    times: Sequence[float] = (),
+    first: float | None = None,
 ) -> dict:
-    """One benchmark row (:data:`FIELDS`); ``seconds`` is the median of ``repeats`` runs."""
+    """One benchmark row (:data:`FIELDS`); ``seconds`` is the median of ``repeats`` runs,
+    ``times`` those runs (their minimum and maximum are shown), ``first`` an untimed first
+    run's seconds."""
     return {
         "what": what,
         "method": method,
         "seconds": _number(seconds, 6),
         "repeats": repeats,
+        "min_s": _number(min(times), 6) if times else "",
+        "max_s": _number(max(times), 6) if times else "",
+        "first_s": _number(first, 6),
         "peak_mib": _number(None if peak_bytes is None else peak_bytes / 2**20, 4),
         "threads": threads,
         "ratio": _number(ratio, 4),

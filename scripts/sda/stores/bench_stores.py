@@ -35,7 +35,7 @@ from sda.io import load_npy, scratch_dir
 from sda.measure.pagecache import evict
 from sda.measure.process import traced_peak_mib
 from sda.measure.rows import row
-from sda.measure.timing import abba, alternating, paired_ratio, timed
+from sda.measure.timing import abba, alternating, paired_ratio, timed, timed_call
 from sda.stores.means import MEANS, RTOL, reader
 from sda.stores.paths import DTYPE, NUMPY_SOURCES, SOURCES, STORE_OF, Stores, allocated_bytes
 from sda.stores.summary import array_summary
@@ -122,7 +122,7 @@ def bench_rows(
         if cold[source]:
             rows.append(
                 row("read_mean_cold", source, seconds=statistics.median(cold[source]),
-                    repeats=len(cold[source]), threads=threads_of[source],
+                    repeats=len(cold[source]), threads=threads_of[source], times=cold[source],
                     nbytes=allocated_bytes(stores.files(source)), note=reader(source, stores))
             )  # fmt: skip
     for source in SOURCES:
@@ -131,6 +131,7 @@ def bench_rows(
         rows.append(
             row("read_mean_warm", source, seconds=statistics.median(warm[source]),
                 repeats=len(warm[source]), peak_bytes=peaks[source], threads=threads_of[source],
+                times=warm[source],
                 ratio=paired_ratio(warm[source], paired[source]), baseline=BASELINE,
                 identical=bool(same), nbytes=allocated_bytes(stores.files(source)),
                 note=reader(source, stores) + target_note)
@@ -195,7 +196,10 @@ def summary_rows(
         "dask": lambda: array_summary(files, shape),
     }
     with threadpool_limits(limits=1, user_api="blas"):
-        results = {name: run() for name, run in runs.items()}  # warm-up: every block read once
+        first = {}
+        results = {}
+        for name, run in runs.items():  # warm-up: every block read once
+            results[name], first[name] = timed_call(run)
         times = alternating(runs, repeats)
     med = {name: statistics.median(t) for name, t in times.items()}
     nbytes = len(files) * math.prod(shape) * DTYPE.itemsize
@@ -203,8 +207,10 @@ def summary_rows(
     note = f"{len(files)} npy blocks, warm, in-process"
     return [
         row("array_summary", "numpy_one_pass", seconds=med["numpy_one_pass"], repeats=repeats,
-            threads=threads, ratio=1.0, baseline="numpy_one_pass", nbytes=nbytes, note=note),
+            threads=threads, ratio=1.0, baseline="numpy_one_pass", nbytes=nbytes, note=note,
+            times=times["numpy_one_pass"], first=first["numpy_one_pass"]),
         row("array_summary", "dask", seconds=med["dask"], repeats=repeats, threads=threads,
+            times=times["dask"], first=first["dask"],
             ratio=med["dask"] / med["numpy_one_pass"], baseline="numpy_one_pass",
             identical=same, nbytes=nbytes,
             note=f"{note}; one pass per block; target <={SUMMARY_TARGET:g}"),

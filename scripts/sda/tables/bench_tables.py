@@ -68,6 +68,7 @@ def bench_rows(
 
     rows = [
         row("dask_describe", e, seconds=med[e], threads=threads, ratio=med[e] / med["pyarrow"],
+            times=times[e],
             baseline="pyarrow", identical=same, note=note(e), **common)
         for e in ENGINES
     ]  # fmt: skip
