@@ -116,67 +116,111 @@ def _locate(files: Sequence[str | Path], engine: str, ncols: int, exc: Exception
     return exc
 
 
-def _partition_percentiles(part: pd.DataFrame, qs: np.ndarray) -> pd.DataFrame:
-    """One partition's exact percentiles ``qs`` of every column (NaN dropped), and its counts.
+PARTIAL_ROWS = ("sum", "m2", "min", "max", "count")  # after the percentiles, per partition
 
-    Row ``i`` holds percentile ``qs[i]``; the last row (index -1) the non-null count. This is
-    what dask's ``SeriesQuantile`` computes per partition and column, for all columns at once.
+
+def _partition_stats(part: pd.DataFrame, qs: np.ndarray) -> pd.DataFrame:
+    """One partition's statistics of every column, NaN dropped, in one pass over its block.
+
+    Rows ``0..len(qs)-1``: the exact percentiles ``qs`` (what dask's ``describe`` computes per
+    partition and column, for all columns at once); then :data:`PARTIAL_ROWS`: the sum, the
+    centred second moment ``M2 = sum((x - partition mean)**2)``, the minimum, the maximum and
+    the non-null count. A column with no value has NaN statistics and count 0.
     """
     values = part.to_numpy(dtype="float64")
+    nq = len(qs)
+    out = np.full((nq + len(PARTIAL_ROWS), values.shape[1]), np.nan)
     counts = np.count_nonzero(~np.isnan(values), axis=0)
-    out = np.full((len(qs) + 1, values.shape[1]), np.nan)
     if counts.min(initial=len(values)) == len(values) and len(values):
-        out[:-1] = np.percentile(values, qs, axis=0, method="linear")
+        total = values.sum(axis=0)
+        centred = values - total / len(values)
+        out[nq] = total
+        out[nq + 1] = np.einsum("ij,ij->j", centred, centred)
+        out[nq + 2], out[nq + 3] = values.min(axis=0), values.max(axis=0)
+        out[:nq] = np.percentile(values, qs, axis=0, method="linear")
     else:
         for j in range(values.shape[1]):
             col = values[:, j][~np.isnan(values[:, j])]
             if len(col):
-                out[:-1, j] = np.percentile(col, qs, method="linear")
+                d = col - col.sum() / len(col)
+                out[nq : nq + 4, j] = col.sum(), np.dot(d, d), col.min(), col.max()
+                out[:nq, j] = np.percentile(col, qs, method="linear")
     out[-1] = counts
-    return pd.DataFrame(out, index=[*range(len(qs)), -1], columns=part.columns)
+    return pd.DataFrame(out, index=range(len(out)), columns=part.columns)
 
 
-def _merge_quartiles(partials: pd.DataFrame, qs: np.ndarray, quartiles) -> pd.DataFrame:
-    """Merge the partitions' percentiles per column exactly as dask's ``describe`` does."""
+def _merge_quartiles(
+    percentiles: np.ndarray, counts: np.ndarray, qs: np.ndarray, quartiles, columns
+) -> pd.DataFrame:
+    """Merge the partitions' percentiles (partitions x len(qs) x columns) per column exactly as
+    dask's ``describe`` does (``merge_percentiles``, method ``lower``)."""
     from dask.array.percentile import merge_percentiles
 
-    nq = len(qs)
-    blocks = partials.to_numpy().reshape(-1, nq + 1, partials.shape[1])
     result = {}
-    for j, name in enumerate(partials.columns):
-        vals = [b[:nq, j] for b in blocks]
-        ns = [int(b[nq, j]) for b in blocks]
-        final = np.asarray(quartiles) * 100
-        result[name] = merge_percentiles(final, [qs] * len(blocks), vals, "lower", ns, False)
+    final = np.asarray(quartiles) * 100
+    for j, name in enumerate(columns):
+        vals = [p[:, j] for p in percentiles]
+        ns = [int(n) for n in counts[:, j]]
+        result[name] = merge_percentiles(final, [qs] * len(vals), vals, "lower", ns, False)
     index = [f"{q * 100:g}%" for q in quartiles]
     return pd.DataFrame(result, index=index)
 
 
+def combine_partials(partials: np.ndarray) -> dict[str, np.ndarray]:
+    """count, mean, std (ddof 1), min and max of every column from the partitions' sums,
+    centred second moments, minima, maxima and counts (partitions x 5 x columns, rows
+    :data:`PARTIAL_ROWS`), by the parallel-variance formula (Chan, Golub and LeVeque):
+    ``M2 = sum(M2_i) + sum(n_i * (mean_i - mean)**2)``."""
+    sums, m2s, lows, highs, ns = (partials[:, i] for i in range(len(PARTIAL_ROWS)))
+    has = ns > 0
+    n = ns.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, np.where(has, sums, 0.0).sum(axis=0) / n, np.nan)
+        part_mean = np.where(has, sums / np.where(has, ns, 1), 0.0)
+        spread = np.where(has, ns * (part_mean - mean) ** 2 + m2s, 0.0).sum(axis=0)
+        std = np.where(n > 1, np.sqrt(spread / (n - 1)), np.nan)
+    low = np.where(has, lows, np.inf).min(axis=0)
+    high = np.where(has, highs, -np.inf).max(axis=0)
+    return {
+        "count": n.astype("float64"),
+        "mean": mean,
+        "std": std,
+        "min": np.where(n > 0, low, np.nan),
+        "max": np.where(n > 0, high, np.nan),
+    }
+
+
 def describe_frame(ddf, quartiles: Sequence[float] = QUARTILES) -> pd.DataFrame:
-    """``ddf.describe()`` of a numeric dask DataFrame, computed frame-wide in one pass.
+    """``ddf.describe()`` of a numeric dask DataFrame, in one pass over each partition.
 
     dask's own ``describe()`` builds six expressions per column; for the lesson's 1000 columns
-    its optimizer alone takes minutes (see docs/tables.md). Here count, mean, std, min and max
-    are the frame's own reductions and the quartiles use dask's algorithm for all columns at
-    once: per-partition ``numpy.percentile`` at 0, q..., 100, merged per column with
-    ``dask.array.percentile.merge_percentiles`` (method ``lower``), as ``describe()`` does. The
-    numbers are the same as ``ddf.describe()`` (tests check it); the files are read once.
+    its optimizer alone takes minutes (see docs/tables.md), and even the frame's five
+    reductions (count, mean, std, min, max) cost more to plan than to run: dask makes a
+    non-empty 1000-column meta frame for each. Here one ``map_partitions`` with its meta given
+    computes every statistic of a partition in one pass over its block
+    (:func:`_partition_stats`); the partitions' statistics are then combined
+    (:func:`combine_partials`) and their percentiles merged per column with dask's own
+    ``merge_percentiles`` (method ``lower``), as ``describe()`` does. count, min, max and the
+    quartiles are exactly ``ddf.describe()``'s, mean and std equal to it to 1e-12 relative
+    (the sums taken in another order); the tests check both.
     """
-    import dask
-
     qs = np.pad(np.asarray(quartiles, dtype="float64") * 100, 1)
     qs[-1] = 100.0
+    nq = len(qs)
     meta = pd.DataFrame(
         {c: pd.Series(dtype="float64") for c in ddf.columns}, index=pd.Index([], dtype="int64")
     )
-    partials = ddf.map_partitions(_partition_percentiles, qs, meta=meta)
-    count, mean, std, lo, hi, parts = dask.compute(
-        ddf.count(), ddf.mean(), ddf.std(), ddf.min(), ddf.max(), partials
+    parts = ddf.map_partitions(_partition_stats, qs, meta=meta, enforce_metadata=False).compute()
+    blocks = parts.to_numpy().reshape(-1, nq + len(PARTIAL_ROWS), parts.shape[1])
+    stats = combine_partials(blocks[:, nq:])
+    head = pd.DataFrame(
+        [stats[k] for k in ("count", "mean", "std", "min")],
+        index=["count", "mean", "std", "min"],
+        columns=ddf.columns,
     )
-    head = pd.DataFrame([count, mean, std, lo], index=["count", "mean", "std", "min"])
-    quart = _merge_quartiles(parts, qs, quartiles)
-    tail = pd.DataFrame([hi], index=["max"])
-    return pd.concat([head.astype("float64"), quart, tail.astype("float64")])
+    quart = _merge_quartiles(blocks[:, :nq], blocks[:, -1], qs, quartiles, ddf.columns)
+    tail = pd.DataFrame([stats["max"]], index=["max"], columns=ddf.columns)
+    return pd.concat([head, quart, tail])
 
 
 def describe_blocks(
