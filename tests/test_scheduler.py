@@ -6,6 +6,7 @@ module starts on localhost (separate processes, TCP), as a user would with dask-
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import re
 import shutil
@@ -17,6 +18,8 @@ import time
 
 import dask
 import dask.array as da
+import dask.local
+import dask.multiprocessing
 import numpy as np
 import pytest
 
@@ -42,7 +45,15 @@ def test_local_schedulers_compute_and_are_sized_from_threads(spec):
     before = dask.config.get("scheduler", None)
     with dask_scheduler(spec, workers=3) as client:
         assert client is None
-        assert dask.config.get("scheduler") == spec
+        scheduler = dask.config.get("scheduler")
+        if spec == "threads":
+            assert isinstance(scheduler, concurrent.futures.ThreadPoolExecutor)
+            assert scheduler._max_workers == 3
+        else:
+            assert (
+                scheduler
+                is {"sync": dask.local.get_sync, "processes": dask.multiprocessing.get}[spec]
+            )
         # processes are capped at the CPUs this process may use; threads are not
         expected = min(3, len(os.sched_getaffinity(0))) if spec == "processes" else 3
         assert dask.config.get("num_workers") == expected
@@ -179,3 +190,21 @@ def test_local_computations_log_their_progress(spec, caplog):
     assert 9 <= len(done) <= 11
     assert done[-1][0] == done[-1][1] > 200
     assert [d for d, _ in done] == sorted({d for d, _ in done})  # increasing, no repeats
+
+
+def test_a_local_scheduler_does_not_import_distributed():
+    """Given the scheduler as an object, dask's compute does not look for a distributed client
+    (an import of distributed that a local rule does not need)."""
+    code = (
+        "import sys; sys.path.insert(0, 'scripts')\n"
+        "import dask.array as da\n"
+        "from sda.scheduler import dask_scheduler\n"
+        "for spec in ('threads', 'sync'):\n"
+        "    with dask_scheduler(spec, workers=2):\n"
+        "        assert float(da.ones(10, chunks=5).sum().compute()) == 10.0\n"
+        "print('distributed' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"

@@ -166,6 +166,29 @@ class LogProgress(Callback):
 
 
 @contextlib.contextmanager
+def local_scheduler(spec: str, workers: int) -> Iterator[object]:
+    """The scheduler object dask's config gets for a local ``spec``: a thread pool of
+    ``workers`` (dask's ``Executor`` scheduler: the threaded scheduler's own loop,
+    ``dask.local.get_async``, on this pool), ``dask.local.get_sync``, or
+    ``dask.multiprocessing.get``, shut down afterwards. An object, not the name: given a
+    name, dask looks for a running ``distributed`` client at every compute, importing
+    distributed (0.1-0.2 s of a rule's time, and its memory) where nothing uses it."""
+    if spec == "threads":
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="dask") as pool:
+            yield pool
+    elif spec == "sync":
+        import dask.local
+
+        yield dask.local.get_sync
+    else:
+        import dask.multiprocessing
+
+        yield dask.multiprocessing.get
+
+
+@contextlib.contextmanager
 def dask_scheduler(
     spec: str | Mapping = "threads",
     workers: int = 1,
@@ -204,7 +227,8 @@ def dask_scheduler(
         env = pinned if spec == "processes" else {}
         with (
             _environ(env),
-            dask.config.set(scheduler=spec, num_workers=workers),
+            local_scheduler(spec, workers) as scheduler,
+            dask.config.set(scheduler=scheduler, num_workers=workers),
             LogProgress(),
         ):
             log.info("dask scheduler %s with %d workers", spec, workers)

@@ -13,9 +13,8 @@ from sda.engines.bench_engines import Engine, Workload, engine_row
 
 OURS = "the workflow's path (rule {rule})"
 # Imported before every engine's clock starts, the same list for every engine of a workload.
-# distributed too: dask's first compute in a process imports it (to look for a running client).
-TEXT_IMPORTS = ("pyarrow", "pyarrow.compute", "dask.bag", "distributed", "polars", "duckdb")
-FRAME_IMPORTS = ("pandas", "dask.dataframe", "distributed", "polars", "duckdb")
+TEXT_IMPORTS = ("pyarrow", "pyarrow.compute", "dask.bag", "polars", "duckdb")
+FRAME_IMPORTS = ("pandas", "dask.dataframe", "polars", "duckdb")
 
 
 def words_workload(
@@ -85,7 +84,7 @@ def describe_workload(
 
 def lahman_workload(db: str, parquet: str, threads: int, expected: str) -> Workload:
     m = "sda.engines.lahman:"
-    imports = ("ibis", "pandas", "dask.dataframe", "distributed", "polars", "duckdb")
+    imports = ("ibis", "pandas", "dask.dataframe", "polars", "duckdb")
     engines = [
         Engine("dask", m + "dask_country", [parquet, threads], threads, ["dask"], imports,
                "dask.dataframe.read_parquet, value_counts (rule lahman_backends)"),
@@ -113,7 +112,7 @@ def summary_workload(
     expected: str,
 ) -> Workload:
     m = "sda.engines.summary:"
-    imports = ("numpy", "dask.array", "distributed", "threadpoolctl", "polars", "duckdb")
+    imports = ("numpy", "dask.array", "threadpoolctl", "polars", "duckdb")
     copy = f"over the Parquet copy ({made['bytes'] / 2**30:.3g} GiB, made once)"
     engines = [
         Engine("dask", m + "dask_summary", [list(npy_files), list(shape), threads], threads,
