@@ -118,3 +118,21 @@ def test_clean_top_k_of_the_first_files_equals_counter(tmp_path, synthetic_corpu
     _, cleaned = expected_counts(files)
     assert clean_top_k(files, k=5) == ranked(cleaned, 5)
     assert clean_top_k(files[:1], k=50) == ranked(expected_counts(files[:1])[1], 50)
+
+
+def test_pyarrow_splits_on_exactly_pythons_whitespace():
+    """The re-split of the tokens outside printable ASCII relies on it: for every code point,
+    pyarrow's utf8_split_whitespace splits where str.split() does, empty pieces aside."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    texts = [f"{chr(c)}a{chr(c)}{chr(c)}b{chr(c)}" for c in points]
+    split = pc.utf8_split_whitespace(pa.array(texts, pa.large_string())).to_pylist()
+    differ = [
+        hex(c)
+        for c, t, s in zip(points, texts, split, strict=True)
+        if t.split() != [p for p in s if p]
+    ]
+    assert differ == []
+    assert sum(chr(c).isspace() for c in points) == 29  # the whitespace the check covered

@@ -137,17 +137,38 @@ def merge_partition(items: Iterable[Counts]) -> Counts:
 
 
 def _python_side(words, counts: np.ndarray, mask: np.ndarray) -> tuple[Counter, Counter]:
-    """Exact Python handling of the tokens outside printable ASCII: re-split, then clean."""
+    """Exact handling of the tokens outside printable ASCII: re-split, then clean.
+
+    The re-split is pyarrow's ``utf8_split_whitespace``, which splits on exactly the code points
+    Python's ``str.split()`` does (checked for all of them by a test), its pieces' counts summed
+    per distinct piece in arrays. Cleaning is Python's ``translate`` and ``lower`` on the
+    distinct pieces that still hold a character outside printable ASCII; the others are cleaned
+    as the ASCII tokens are (:func:`clean_counts`), where both are the same operation."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     raw: Counter = Counter()
     cleaned: Counter = Counter()
     sel = np.flatnonzero(mask)
     if not len(sel):
         return raw, cleaned
-    toks = words.take(sel).to_pylist()
-    for tok, n in zip(toks, counts[sel].tolist(), strict=True):
-        for piece in tok.split():
-            raw[piece] += n
-    for piece, n in raw.items():
+    split = pc.utf8_split_whitespace(words.take(sel))
+    pieces = pc.list_flatten(split)
+    weights = counts[sel][pc.list_parent_indices(split).to_numpy(zero_copy_only=False)]
+    keep = np.flatnonzero(pc.binary_length(pieces).to_numpy(zero_copy_only=False) > 0)
+    merged = merge_counts([Counts(pieces.take(keep).cast(pa.large_string()), weights[keep])])
+    raw.update(dict(zip(merged.words.to_pylist(), merged.counts.tolist(), strict=True)))
+    simple = pc.match_substring_regex(merged.words, r"^[\x21-\x7e]+$")
+    simple = simple.to_numpy(zero_copy_only=False)
+    ascii_words = merged.words.take(np.flatnonzero(simple))
+    ascii_clean = pc.ascii_lower(pc.replace_substring_regex(ascii_words, PUNCT_RE, ""))
+    for w, n in zip(ascii_clean.to_pylist(), merged.counts[simple].tolist(), strict=True):
+        if w:
+            cleaned[w] += n
+    rest = np.flatnonzero(~simple)
+    for piece, n in zip(
+        merged.words.take(rest).to_pylist(), merged.counts[rest].tolist(), strict=True
+    ):
         for w in clean(piece).split():
             cleaned[w] += n
     return raw, cleaned
