@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 import shutil
 from collections import Counter
@@ -18,6 +19,8 @@ from conftest import DEFAULT_REPORT, run_snakemake
 from sda.diagnostics.read import read_record
 from sda.diagnostics.record import record_paths
 from sda.report.numbers import human
+from sda.stores.arrays import chunk_blocks
+from sda.stores.summary import TASK_BYTES
 
 pytestmark = pytest.mark.workflow
 
@@ -49,8 +52,11 @@ def test_the_records_count_what_the_rules_computed(workflow_run, test_config):
     results = workflow_run / "results"
     n_blocks = test_config["blocks"]["n"]
     summary = record_of(workflow_run, "array_summary")
-    # one chunk task per block, each block's file read once
-    assert Counter(summary.tasks["prefix"])["chunk"] == n_blocks
+    # the blocks in tasks of about TASK_BYTES each (one here: the test's blocks are tiny), each
+    # block's file read once
+    shape = (n_blocks, test_config["blocks"]["rows"], test_config["blocks"]["cols"])
+    tasks = math.ceil(n_blocks / chunk_blocks(shape, TASK_BYTES))
+    assert Counter(summary.tasks["prefix"])["npy-blocks-stats"] == tasks == 1
     assert summary.data_bytes == sizes((results / "blocks" / "npy").glob("*.npy"))
     corpus = sorted(
         p for p in (workflow_run / "resources" / "wiki" / "synthetic").rglob("*") if p.is_file()
@@ -93,14 +99,14 @@ def test_the_report_shows_each_rules_record(workflow_run, rule):
 def test_a_corrupt_record_fails_the_report_rule_naming_it(workflow_run, tmp_path):
     wf = tmp_path / "wf"
     shutil.copytree(workflow_run, wf, symlinks=True)
-    bad = wf / "results" / "diagnostics" / "array_summary" / "tasks.csv"
+    bad = wf / "results" / "diagnostics" / "text_delayed" / "tasks.csv"  # a task per step per file
     lines = bad.read_text().splitlines()
     bad.write_text("\n".join(lines[: len(lines) // 2]) + "\n")  # cut short
     proc = run_snakemake(wf, "report", "--rerun-triggers", "mtime", check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
     assert re.findall(r"^Job \d+: (\w+): ", out, re.M) == ["report_html"], out[-2000:]
-    message = "results/diagnostics/array_summary/tasks.csv: "
+    message = "results/diagnostics/text_delayed/tasks.csv: "
     assert message in out and "a file cut short" in out, out[-2000:]
     assert message in (wf / "logs" / "report_html.log").read_text()
 
@@ -122,7 +128,9 @@ def test_a_local_cluster_adds_a_self_contained_dask_report(workflow_copy, test_c
     record = record_of(workflow_copy, "array_summary")
     assert record.info["scheduler"] == "local-cluster"
     assert set(record.tasks["worker"]) <= {"worker 0", "worker 1"}
-    assert Counter(record.tasks["prefix"])["chunk"] == test_config["blocks"]["n"]
+    assert (
+        Counter(record.tasks["prefix"])["npy-blocks-stats"] == 1
+    )  # the test's tiny blocks: one task
     page = (folder / "dask-report.html").read_text()
     assert "Bokeh" in page
     assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?:", page, re.I)

@@ -138,7 +138,7 @@ def test_the_terminal_shows_snakemakes_job_lines_and_the_logs_the_details(defaul
     lines = terminal.splitlines()
     assert not [line for line in lines if re.search(r"\bINFO\b|distributed\.", line)]
     assert max(map(len, lines)) <= 300, max(lines, key=len)
-    assert "29 of 29 steps (100%) done" in terminal
+    assert "30 of 30 steps (100%) done" in terminal
     jobs = re.findall(r"^Job \d+: (\w+): .*\(.*log: (logs/\S+\.log)\)$", terminal, re.M)
     assert {rule for rule, _ in jobs} >= {"generate_blocks", "array_summary", "text_counts"}
     assert "Shell command: None" not in terminal

@@ -140,10 +140,14 @@ def npy_stats(npy_files: Sequence[str], shape: Sequence[int], per_task: int | No
     tasks, not 1000 (whose scheduling cost as much as a third of the numpy work). Each block is
     mapped and unmapped in turn, so a task holds one block at a time, whatever its size."""
     import dask.array as da
+    from dask.base import tokenize
 
     blocks = NpyBlocks(npy_files, shape)
     per_task = per_task or chunk_blocks(blocks.shape, TASK_BYTES)
-    index = da.arange(blocks.shape[0], chunks=per_task)
+    # named so that the task stream reads "npy-blocks-stats": the indices, fused with the
+    # statistics of their blocks and the reduction's first step (dask joins the names)
+    name = f"npy-blocks-{tokenize(blocks, per_task)}"
+    index = da.from_array(np.arange(blocks.shape[0]), chunks=per_task, name=name)
     return index.map_blocks(
         _files_stats,
         blocks,
@@ -154,7 +158,7 @@ def npy_stats(npy_files: Sequence[str], shape: Sequence[int], per_task: int | No
     )
 
 
-def _rows(x, axis=None, keepdims=None, computing_meta=False):
+def _stats(x, axis=None, keepdims=None, computing_meta=False):
     if computing_meta:
         return np.empty((0, len(FIELDS)))
     return combine_stats(x)[None, :]
@@ -168,7 +172,7 @@ def stats_reduction(stats, split_every: int | None = SPLIT_EVERY):
 
     return da.reduction(
         stats,
-        _rows,
+        _stats,
         _aggregate,
         combine=_combine,
         axis=0,
