@@ -104,7 +104,6 @@ def test_scaling_leaves_no_scratch_and_a_plot(scaling_run):
 def test_the_largest_cold_summary_records_its_memory_over_time(scaling_run, test_config):
     """The summary of the largest size, read cold at the most cores, in the diagnostics'
     layout: the blocks in tasks of a good size, the bytes read those of the largest size."""
-    from collections import Counter
 
     from sda.diagnostics.read import read_record
     from sda.diagnostics.record import record_paths
@@ -113,7 +112,9 @@ def test_the_largest_cold_summary_records_its_memory_over_time(scaling_run, test
     largest = max(test_config["scaling"]["blocks"])
     spec = BlockSpec.from_config(test_config["blocks"])
     assert record.data_bytes == largest * spec.npy_bytes
-    assert Counter(record.tasks["prefix"])["npy-blocks-stats"] == 1  # the tiny blocks: one task
+    assert (
+        sum("npy-blocks-stats" in p for p in record.tasks["prefix"]) == 1
+    )  # the tiny blocks: one task
     assert record.info["workers"] == 2 and record.info["scheduler"] == "threads"
     assert record.resources["memory_bytes"].notna().all() and record.peak_bytes > 50 * 2**20
     # the scaling chapter shows it: peak memory against the bytes read
