@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from sda.engines.check import Check
 from sda.io import InputError
 from sda.measure.process import TimedOut, fresh_process
-from sda.measure.rows import write_rows
+from sda.measure.rows import timing_cells, write_rows
 from sda.measure.timing import round_order
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,6 @@ FIELDS = [
     "workload", "engine", "version", "threads", "repeats", "status", "seconds", "first_s",
     "min_s", "max_s", "peak_mib", "ratio", "identical", "max_difference", "note",
 ]  # fmt: skip
-
-
-def _seconds(value: float | None) -> str:
-    return "" if value is None else f"{value:.6g}"
 
 
 def engine_row(
@@ -71,9 +67,8 @@ def engine_row(
         raise ValueError(f"status {status!r} is not one of {STATUSES}")
     given = dict(
         workload=workload, engine=engine, version=version, threads=threads, repeats=repeats,
-        status=status, seconds=_seconds(seconds), first_s=_seconds(first),
-        min_s=_seconds(min(times)) if times else "", max_s=_seconds(max(times)) if times else "",
-        **rest,
+        status=status, seconds="" if seconds is None else f"{seconds:.6g}",
+        **timing_cells(times, first), **rest,
     )  # fmt: skip
     return {f: given.get(f, "") for f in FIELDS}
 

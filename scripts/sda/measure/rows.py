@@ -22,6 +22,17 @@ FIELDS = [
 ]  # fmt: skip
 
 
+def timing_cells(times: Sequence[float] = (), first: float | None = None) -> dict[str, str]:
+    """The cells ``min_s``, ``max_s`` (the spread of the timed runs ``times``) and ``first_s``
+    (an untimed first run's seconds) of a benchmark row; empty where not measured. Every
+    benchmark CSV with repeats uses them (this module's rows, ``engines.csv``)."""
+    return {
+        "min_s": _number(min(times), 6) if times else "",
+        "max_s": _number(max(times), 6) if times else "",
+        "first_s": _number(first, 6),
+    }
+
+
 def _number(value: float | None, digits: int) -> str:
     return "" if value is None else f"{value:.{digits}g}"
 
@@ -50,9 +61,7 @@ def row(
         "method": method,
         "seconds": _number(seconds, 6),
         "repeats": repeats,
-        "min_s": _number(min(times), 6) if times else "",
-        "max_s": _number(max(times), 6) if times else "",
-        "first_s": _number(first, 6),
+        **timing_cells(times, first),
         "peak_mib": _number(None if peak_bytes is None else peak_bytes / 2**20, 4),
         "threads": threads,
         "ratio": _number(ratio, 4),

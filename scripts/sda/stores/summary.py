@@ -109,14 +109,20 @@ def summary_reduction(x, split_every: int | None = SPLIT_EVERY):
     """The statistics (:data:`FIELDS`) of every element of the dask array ``x``, as a lazy 1-D
     dask array of six numbers: one pass over each chunk (:func:`chunk_stats`), then the chunks'
     statistics combined in a tree (:func:`combine_stats`)."""
+    return _reduction(x, _chunk, tuple(range(x.ndim)), split_every)
+
+
+def _reduction(x, chunk, axis, split_every):
+    """The ``da.reduction`` both summaries are: ``chunk`` makes each chunk's row of
+    :data:`FIELDS`, then the rows are combined in a tree (:func:`combine_stats`)."""
     import dask.array as da
 
     return da.reduction(
         x,
-        _chunk,
+        chunk,
         _aggregate,
         combine=_combine,
-        axis=tuple(range(x.ndim)),
+        axis=axis,
         keepdims=False,
         dtype=np.float64,
         split_every=split_every,
@@ -168,21 +174,7 @@ def stats_reduction(stats, split_every: int | None = SPLIT_EVERY):
     """The statistics of the union of the parts whose statistics are the rows of the dask
     array ``stats`` ((n, 6), e.g. :func:`npy_stats`): each chunk's rows combined
     (:func:`combine_stats`), then the chunks' in a tree of ``split_every``."""
-    import dask.array as da
-
-    return da.reduction(
-        stats,
-        _stats,
-        _aggregate,
-        combine=_combine,
-        axis=0,
-        keepdims=False,
-        dtype=np.float64,
-        split_every={0: split_every} if split_every else None,
-        concatenate=False,
-        output_size=len(FIELDS),
-        meta=np.empty(len(FIELDS)),
-    )
+    return _reduction(stats, _stats, 0, {0: split_every} if split_every else None)
 
 
 def array_summary(npy_files: Sequence[str], shape: Sequence[int]) -> dict:

@@ -142,8 +142,9 @@ def _partition_stats(part: pd.DataFrame, qs: np.ndarray) -> pd.DataFrame:
         for j in range(values.shape[1]):
             col = values[:, j][~np.isnan(values[:, j])]
             if len(col):
-                d = col - col.sum() / len(col)
-                out[nq : nq + 4, j] = col.sum(), np.dot(d, d), col.min(), col.max()
+                total = col.sum()
+                d = col - total / len(col)
+                out[nq : nq + 4, j] = total, np.dot(d, d), col.min(), col.max()
                 out[:nq, j] = np.percentile(col, qs, method="linear")
     out[-1] = counts
     return pd.DataFrame(out, index=range(len(out)), columns=part.columns)

@@ -136,6 +136,21 @@ def merge_partition(items: Iterable[Counts]) -> Counts:
     return merge_counts(held)
 
 
+def _printable_ascii(words) -> np.ndarray:
+    """Which of ``words`` (a pyarrow string array) are printable ASCII only, the tokens that
+    pyarrow's split and cleaning handle exactly as Python's."""
+    import pyarrow.compute as pc
+
+    return pc.match_substring_regex(words, r"^[\x21-\x7e]+$").to_numpy(zero_copy_only=False)
+
+
+def _clean_ascii(words):
+    """Python's cleaning (punctuation removed, lower-cased) of printable-ASCII ``words``."""
+    import pyarrow.compute as pc
+
+    return pc.ascii_lower(pc.replace_substring_regex(words, PUNCT_RE, ""))
+
+
 def _python_side(words, counts: np.ndarray, mask: np.ndarray) -> tuple[Counter, Counter]:
     """Exact handling of the tokens outside printable ASCII: re-split, then clean.
 
@@ -158,10 +173,8 @@ def _python_side(words, counts: np.ndarray, mask: np.ndarray) -> tuple[Counter, 
     keep = np.flatnonzero(pc.binary_length(pieces).to_numpy(zero_copy_only=False) > 0)
     merged = merge_counts([Counts(pieces.take(keep).cast(pa.large_string()), weights[keep])])
     raw.update(dict(zip(merged.words.to_pylist(), merged.counts.tolist(), strict=True)))
-    simple = pc.match_substring_regex(merged.words, r"^[\x21-\x7e]+$")
-    simple = simple.to_numpy(zero_copy_only=False)
-    ascii_words = merged.words.take(np.flatnonzero(simple))
-    ascii_clean = pc.ascii_lower(pc.replace_substring_regex(ascii_words, PUNCT_RE, ""))
+    simple = _printable_ascii(merged.words)
+    ascii_clean = _clean_ascii(merged.words.take(np.flatnonzero(simple)))
     for w, n in zip(ascii_clean.to_pylist(), merged.counts[simple].tolist(), strict=True):
         if w:
             cleaned[w] += n
@@ -197,10 +210,9 @@ class Vocabulary:
 
 def split_vocabulary(total: Counts) -> Vocabulary:
     """Separate the tokens pyarrow handles exactly from those Python must re-split and clean."""
-    import pyarrow.compute as pc
 
     words, counts = total.words, total.counts
-    simple = pc.match_substring_regex(words, r"^[\x21-\x7e]+$").to_numpy(zero_copy_only=False)
+    simple = _printable_ascii(words)
     raw_py, clean_py = _python_side(words, counts, ~simple)
     idx = np.flatnonzero(simple)
     return Vocabulary(
@@ -236,7 +248,7 @@ def clean_counts(vocab: Vocabulary) -> Counts:
     """The full cleaned table: ASCII tokens cleaned in pyarrow, the others in Python."""
     import pyarrow.compute as pc
 
-    c_words = pc.ascii_lower(pc.replace_substring_regex(vocab.words, PUNCT_RE, ""))
+    c_words = _clean_ascii(vocab.words)
     keep = pc.not_equal(pc.binary_length(c_words), 0).to_numpy(zero_copy_only=False)
     idx = np.flatnonzero(keep)
     merged = merge_counts(
