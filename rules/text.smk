@@ -24,6 +24,9 @@ rule wiki_synthetic:
         "logs/wiki_synthetic.log",
     benchmark:
         "benchmarks/wiki_synthetic.tsv"
+    # The corpus heads the longest chain of the default run (corpus, scheduler comparison,
+    # report): it starts first, beside the block generation, not after it.
+    priority: 20
     conda:
         "../envs/sda.yaml"
     threads: ALL_THREADS
@@ -215,6 +218,8 @@ rule bench_text_schedulers:
         "logs/bench_text_schedulers.log",
     benchmark:
         "benchmarks/bench_text_schedulers.tsv"
+    # the longest job after the corpus (about 30 s, four schedulers started in turn)
+    priority: 20
     conda:
         "../envs/sda.yaml"
     threads: ALL_THREADS
