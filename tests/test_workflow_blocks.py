@@ -69,7 +69,7 @@ def test_generation_benchmark(workflow_run, test_config):
         gen["workflow"]["identical"] == "yes" and gen["workflow"]["baseline"] == "multiprocessing"
     )
     assert gen["workflow"]["note"].startswith(f"{test_config['blocks']['n']} blocks")
-    assert {r["threads"] for r in rows.values()} == {"2"}  # both sides: 2 cores
+    assert {r["threads"] for r in gen.values()} == {"2"}  # both sides of the generation: 2 cores
     # the overhead split: the same workflow with blocks of one number, and bare Snakemake
     for method in ("workflow_one_number_blocks", "snakemake_bare"):
         assert float(gen[method]["seconds"]) > 0
@@ -79,6 +79,7 @@ def test_generation_benchmark(workflow_run, test_config):
     assert whole > wf  # it generates the blocks and does everything else
     assert float(default["ratio"]) == pytest.approx(whole / base, rel=1e-2)
     assert default["repeats"] == "1"
+    assert default["threads"] == "8"  # the main job's command, snakemake --cores 8
     repeats = test_config["bench"]["repeats"]  # bench.repeats, as every evidence benchmark
     assert int(gen["workflow"]["repeats"]) == repeats
     assert int(gen["multiprocessing"]["repeats"]) == repeats + 1
