@@ -146,7 +146,7 @@ def generate_rows(
             row("default_run", "workflow", seconds=med["default_run"],
                 repeats=len(times["default_run"]), ratio=med["default_run"] / med["baseline"],
                 note=f"the whole default run from an empty directory, --cores {MAIN_JOB_CORES}",
-                threads=MAIN_JOB_CORES, baseline="multiprocessing")
+                **(common | {"threads": MAIN_JOB_CORES}))
         )  # fmt: skip
     return rows
 

@@ -221,10 +221,9 @@ def comparisons(run: Run, counts: dict, sched, sources: dict) -> list:
         frame = counts.get(frame_key)
         note = corpus
         if measure == "delayed_top5":
-            files = run.section("text").get("delayed_files")
-            ran = f"the first {files} files" if files else "every file"
             note = (
-                f"The lesson ran its dask.imperative count on 3 files; this run on {ran}. {corpus}"
+                f"The lesson ran its dask.imperative count on 3 files; this run on "
+                f"{_delayed_files(run)}. {corpus}"
             )
         for i, figure in enumerate(lesson.items(measure)):
             today = None if frame is None else count_of(frame, figure.item)
@@ -274,9 +273,14 @@ def answers(run: Run, counts: dict, sched: pd.DataFrame | None) -> dict:
             "all_same": bool((sched["identical"] == "yes").all()),
             "files": int(sched["files"].iloc[0]),
         }
-    files = run.section("text").get("delayed_files")
-    out["delayed_files"] = f"the first {files} files" if files else "every file"
+    out["delayed_files"] = _delayed_files(run)
     return out
+
+
+def _delayed_files(run: Run) -> str:
+    """The files the dask.delayed count ran on (``text.delayed_files``; 0: all), in words."""
+    files = run.section("text").get("delayed_files")
+    return f"the first {files} files" if files else "every file"
 
 
 def build(page: Page, run: Run) -> dict:
