@@ -20,7 +20,7 @@ rule generate_blocks:
     params:
         spec=BLOCK_SPEC,
     message:
-        "{rule}: batch {wildcards.batch}, {BATCH} npy blocks (log: {log})"
+        f"{{rule}}: batch {{wildcards.batch}}, {BATCH} npy blocks (log: {{log}})"
     script:
         "../scripts/generate_blocks.py"
 
@@ -50,7 +50,7 @@ rule block_csv:
         spec=BLOCK_SPEC,
         fmt=BLOCKS["csv_format"],
     message:
-        "{rule}: CSV copies of the first {BLOCKS[csv_n]} blocks (log: {log})"
+        f"{{rule}}: CSV copies of the first {BLOCKS['csv_n']} blocks (log: {{log}})"
     script:
         "../scripts/block_csv.py"
 

@@ -3,7 +3,13 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+# This workflow's own directory, the parent of rules/: not workflow.basedir, which is the
+# directory of the main Snakefile, another workflow's when this one is used as a module.
+SDA_DIR = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parent
+sys.path.insert(0, str(SDA_DIR / "scripts"))
+
+from snakemake.io import flag
+from snakemake.path_modifier import PATH_MODIFIER_FLAG
 
 from sda.blocks.generate import BlockSpec, batch_pattern, batch_regex, batch_size, block_name
 from sda.config import validate_config
@@ -17,7 +23,7 @@ from sda.scheduler import is_distributed, scheduler_param
 # --config (nested ones arrive as strings) are first read as the config file's would be.
 validate_config(
     config,
-    Path(workflow.basedir) / "config" / "schema" / "config.schema.yaml",
+    SDA_DIR / "config" / "schema" / "config.schema.yaml",
     cli=workflow.config_settings.config,
     checks=CHECKS,
 )
@@ -45,6 +51,10 @@ TEXT_PARAMS = dict(
     partitions=TEXT["partitions"],
     files_per_task=TEXT["files_per_task"],
 )
+
+# A rule's message names config values through f-strings ({{rule}} and {{log}} stay for
+# Snakemake): Snakemake fills a message with the main workflow's globals, which are another
+# workflow's when this one is used as a module.
 
 # `threads` is stated only where it says something: more than one core (the default is 1).
 # Threads of the rules that use every core they get: the CPUs of this machine, at most 8.
@@ -99,6 +109,13 @@ def diagnostics(name, scheduler, report=True):
 
 # The results the report reads, by the name its chapters know them by (rules/report.smk).
 REPORT_INPUTS = {}
+
+
+def benchmark_of(rule):
+    """The benchmark record of `rule` (rules.X) as another rule's input. Snakemake's
+    rules.X.benchmark, unlike rules.X.output and rules.X.log, drops the mark saying that a
+    module's prefix is already in the path: used as an input it would get the prefix twice."""
+    return flag(str(rule.benchmark), PATH_MODIFIER_FLAG)
 
 
 def report_input(key, rule, path):

@@ -21,7 +21,7 @@ rule engines_parquet:
     params:
         **BLOCK_SHAPE,
     message:
-        "{rule}: the {BLOCKS[n]} npy blocks as one Parquet column (log: {log})"
+        f"{{rule}}: the {BLOCKS['n']} npy blocks as one Parquet column (log: {{log}})"
     script:
         "../scripts/engines_parquet.py"
 

@@ -5,8 +5,10 @@ import math
 from sda.stores.paths import Stores, shard_blocks
 
 STORE_BLOCKS = NPY_BLOCKS[: STORES["n"]]
-# Every store of the first stores.n blocks, by name: the inputs of the rules that read them all.
-STORE_INPUTS = Stores.under("results/stores", STORE_BLOCKS, BLOCK_SPEC.shape).inputs()
+# Every store of the first stores.n blocks, where it lives (sda.stores.paths.Stores): the
+# outputs of the store rules, and the inputs of the rules that read them all.
+STORE_PATHS = Stores.under("results/stores", STORE_BLOCKS, BLOCK_SPEC.shape)
+STORE_INPUTS = STORE_PATHS.inputs()
 # one Zarr shard in MB: the writer holds about 2-3 of them (measured 2.3 + 150 MB)
 ZARR_SHARD_MB = (
     max(1, shard_blocks(STORES["zarr_shard_blocks"], STORES["n"]))
@@ -16,40 +18,53 @@ ZARR_SHARD_MB = (
 )
 
 
+# The store rules: each writes one store with the writer of its kind, params.store
+# (sda.stores.write.write_store).
 rule store_npz:
     input:
         STORE_BLOCKS,
     output:
-        "results/stores/{npz}.npz",
+        STORE_PATHS.npz,
     log:
-        "logs/store_npz/{npz}.log",
+        "logs/store_npz.log",
     benchmark:
-        "benchmarks/store_npz/{npz}.tsv"
-    wildcard_constraints:
-        npz="xs|xs_compressed",
-    # Members of the compressed npz are deflated by several threads (same bytes). The
-    # compressed npz is the longest job before block_means: it goes first when cores are short.
-    priority: 10
+        "benchmarks/store_npz.tsv"
     conda:
         "../envs/sda.yaml"
-    threads: lambda wildcards: ALL_THREADS if wildcards.npz == "xs_compressed" else 1
     resources:
         mem_mb=500,
         runtime=30,
     params:
         **BLOCK_SHAPE,
+        store="npz",
     message:
-        "{rule}: {output} from the first {STORES[n]} blocks (threads: {threads}, log: {log})"
+        f"{{rule}}: {{output}} from the first {STORES['n']} blocks (threads: {{threads}}, log: {{log}})"
     script:
         "../scripts/stores_write.py"
+
+
+use rule store_npz as store_npz_compressed with:
+    output:
+        STORE_PATHS.npz_compressed,
+    log:
+        "logs/store_npz_compressed.log",
+    benchmark:
+        "benchmarks/store_npz_compressed.tsv"
+    # Members are deflated by several threads (same bytes). The longest job before
+    # block_means: it goes first when cores are short.
+    priority: 10
+    threads: ALL_THREADS
+    params:
+        **BLOCK_SHAPE,
+        store="npz_compressed",
 
 
 rule store_memmap:
     input:
         STORE_BLOCKS,
     output:
-        dat="results/stores/random.dat",
-        sidecar="results/stores/random.dat.json",
+        dat=STORE_PATHS.memmap,
+        sidecar=STORE_PATHS.sidecar,
     log:
         "logs/store_memmap.log",
     benchmark:
@@ -61,8 +76,9 @@ rule store_memmap:
         runtime=30,
     params:
         **BLOCK_SHAPE,
+        store="memmap",
     message:
-        "{rule}: {output.dat} from the first {STORES[n]} blocks (log: {log})"
+        f"{{rule}}: {{output.dat}} from the first {STORES['n']} blocks (log: {{log}})"
     script:
         "../scripts/stores_write.py"
 
@@ -72,7 +88,7 @@ rule store_hdf5:
     input:
         STORE_BLOCKS,
     output:
-        "results/stores/random.hdf5",
+        STORE_PATHS.hdf5,
     log:
         "logs/store_hdf5.log",
     benchmark:
@@ -84,6 +100,7 @@ rule store_hdf5:
         runtime=30,
     params:
         **BLOCK_SHAPE,
+        store="hdf5",
     message:
         "{rule}: {output}, a dataset per block (log: {log})"
     script:
@@ -95,7 +112,7 @@ rule store_hdf5_chunked:
     input:
         STORE_BLOCKS,
     output:
-        "results/stores/random_chunked.hdf5",
+        STORE_PATHS.hdf5_chunked,
     log:
         "logs/store_hdf5_chunked.log",
     benchmark:
@@ -107,7 +124,8 @@ rule store_hdf5_chunked:
         runtime=60,
     params:
         **BLOCK_SHAPE,
-        compression=STORES["hdf5_compression"],
+        store="hdf5_chunked",
+        hdf5_compression=STORES["hdf5_compression"],
     message:
         "{rule}: {output}, one chunked dataset (log: {log})"
     script:
@@ -118,7 +136,7 @@ rule store_zarr:
     input:
         STORE_BLOCKS,
     output:
-        directory("results/stores/random.zarr"),
+        directory(STORE_PATHS.zarr),
     log:
         "logs/store_zarr.log",
     benchmark:
@@ -130,8 +148,9 @@ rule store_zarr:
         runtime=60,
     params:
         **BLOCK_SHAPE,
-        compression=STORES["zarr_compression"],
-        shard_blocks=STORES["zarr_shard_blocks"],
+        store="zarr",
+        zarr_compression=STORES["zarr_compression"],
+        zarr_shard_blocks=STORES["zarr_shard_blocks"],
     message:
         "{rule}: {output} (log: {log})"
     script:
@@ -140,7 +159,7 @@ rule store_zarr:
 
 rule hdf5_listing:
     input:
-        "results/stores/random.hdf5",
+        rules.store_hdf5.output,
     output:
         report(
             "results/stores/hdf5_listing.tsv",
@@ -221,7 +240,7 @@ rule array_summary:
         **BLOCK_SHAPE,
         scheduler=DASK_SCHEDULER,
     message:
-        "{rule}: mean, std, min, max of all {BLOCKS[n]} npy blocks with dask (threads: {threads}, log: {log})"
+        f"{{rule}}: mean, std, min, max of all {BLOCKS['n']} npy blocks with dask (threads: {{threads}}, log: {{log}})"
     script:
         "../scripts/array_summary.py"
 

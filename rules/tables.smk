@@ -47,7 +47,7 @@ rule csv_describe:
         ncols=BLOCKS["cols"],
         scheduler=DASK_SCHEDULER,
     message:
-        "{rule}: describe() of {BLOCKS[csv_n]} CSV blocks with dask.dataframe (threads: {threads}, log: {log})"
+        f"{{rule}}: describe() of {BLOCKS['csv_n']} CSV blocks with dask.dataframe (threads: {{threads}}, log: {{log}})"
     script:
         "../scripts/csv_describe.py"
 

@@ -38,7 +38,7 @@ rule wiki_synthetic:
         file_bytes=WIKI["file_bytes"],
         seed=WIKI["seed"],
     message:
-        "{rule}: {WIKI[files]} files of synthetic text (processes: {threads}, log: {log})"
+        f"{{rule}}: {WIKI['files']} files of synthetic text (processes: {{threads}}, log: {{log}})"
     script:
         "../scripts/wiki_synthetic.py"
 

@@ -26,6 +26,7 @@ if __name__ == "__main__":
         made_by=dict(sm.params.made_by),
         evidence=dict(sm.params.evidence),
         lesson=Path(sm.input.lesson),
+        benchmarks=Path(sm.params.benchmarks),
     )
     log.info(
         "wrote %s: %d chapters, %d figures", sm.output.html, len(page.sections), len(page.figures)

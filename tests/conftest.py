@@ -434,7 +434,7 @@ def sharded_stores(tmp_path, blocks):
 
     s = Stores.under(tmp_path / "sharded", blocks, STORE_SPEC.shape)
     for kind in ("memmap", "zarr"):
-        write_store(kind, s, "none", "none", zarr_shard_blocks=SHARD)
+        write_store(kind, s, zarr_shard_blocks=SHARD)
     return s
 
 

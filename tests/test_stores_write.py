@@ -162,9 +162,9 @@ def test_block_of_wrong_shape_fails_writer_and_leaves_nothing(tmp_path, blocks):
     s = Stores.under(tmp_path / "out", blocks, STORE_SPEC.shape)
     for kind in ("npz", "memmap", "hdf5", "hdf5_chunked", "zarr"):
         with pytest.raises(InputError, match=r"x000002\.npy: shape \(11, 5\) differs"):
-            write_store(kind, s, "none", "none")
+            write_store(kind, s)
     with pytest.raises(InputError, match=r"x000002\.npy: shape \(11, 5\) differs"):
-        write_store("zarr", s, "none", "none", zarr_shard_blocks=3)
+        write_store("zarr", s, zarr_shard_blocks=3)
     assert list((tmp_path / "out").iterdir()) == []  # no store, no temp file
 
 

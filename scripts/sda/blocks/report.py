@@ -171,7 +171,7 @@ def build(page: Page, run: Run) -> dict:
             run.path("generate"),
             "Generating every block: this workflow against plain multiprocessing",
         )
-    jobs = read_rule_times(run.root / "benchmarks", "generate_blocks")
+    jobs = read_rule_times(run.benchmarks, "generate_blocks")
     blocks = run.section("blocks")
     return {
         "source": source,

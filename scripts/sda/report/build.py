@@ -40,6 +40,12 @@ class Run:
     root: Path
     then_now_source: str = ""  # then_and_now.csv, from the workflow's directory
     comparisons: list[Comparison] = field(default_factory=list)
+    benchmark_dir: Path | None = None  # the rules' benchmark records; None: root/benchmarks
+
+    @property
+    def benchmarks(self) -> Path:
+        """Where the rules' ``benchmark:`` records are (under a module's prefix, if any)."""
+        return Path(self.benchmark_dir) if self.benchmark_dir else self.root / "benchmarks"
 
     def path(self, key: str) -> Path | None:
         return Path(self.inputs[key]) if key in self.inputs else None
@@ -80,16 +86,25 @@ def build_report(
     made_by: Mapping[str, Mapping] | None = None,
     evidence: Mapping[str, str] | None = None,
     lesson: Path = LESSON_CSV,
+    benchmarks: Path | None = None,
 ) -> Page:
     """Build the page from the rule's named inputs and write it, its figures and
     ``then_now`` (every comparison with the lesson, as CSV).
 
     ``evidence`` maps the evidence benchmarks of this config to their titles; those not among
     the inputs are named in one line at the top (their chapters are left out, never shown
-    stale). ``made_by`` gives, per input, the rule and log that made it."""
+    stale). ``made_by`` gives, per input, the rule and log that made it; ``benchmarks``, the
+    directory of the rules' benchmark records (default ``root/benchmarks``)."""
     figdir.mkdir(parents=True, exist_ok=True)
     page = Page(root=Path(root), figdir=figdir, html_dir=out.parent, made_by=made_by or {})
-    run = Run(inputs, config, read_lesson(lesson), Path(root), page.rel(then_now))
+    run = Run(
+        inputs,
+        config,
+        read_lesson(lesson),
+        Path(root),
+        page.rel(then_now),
+        benchmark_dir=benchmarks,
+    )
     page.missing_evidence = missing_evidence(evidence or {}, inputs)
     if "machine" in inputs:
         page.machine = summary(read_json(inputs["machine"]))

@@ -94,7 +94,7 @@ def rule_times_figure(per_rule: pd.DataFrame):
 
 
 def build(page: Page, run: Run) -> dict:
-    per_rule = read_rule_times(run.root / "benchmarks")
+    per_rule = read_rule_times(run.benchmarks)
     facts = {
         "date": now_iso(),
         "python": platform.python_version(),

@@ -84,10 +84,10 @@ def bench_rows(
                 lambda k=kind: write_store(
                     k,
                     target,
-                    hdf5_compression,
-                    zarr_compression,
-                    zarr_shard_blocks,
-                    scratch / "npy",
+                    hdf5_compression=hdf5_compression,
+                    zarr_compression=zarr_compression,
+                    zarr_shard_blocks=zarr_shard_blocks,
+                    npy_dir=scratch / "npy",
                 ),
                 write_repeats,
             )

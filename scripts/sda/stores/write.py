@@ -309,13 +309,17 @@ def write_zarr(
 def write_store(
     kind: str,
     stores: Stores,
-    hdf5_compression: str,
-    zarr_compression: str,
+    *,
+    hdf5_compression: str = "none",
+    zarr_compression: str = "none",
     zarr_shard_blocks: int = 0,
+    threads: int = 1,
     npy_dir: str | Path | None = None,
 ) -> None:
-    """Write one store of ``stores`` by its kind (a name in :data:`NUMPY_SOURCES`); ``npy``
-    copies the blocks into ``npy_dir``."""
+    """Write one store of ``stores`` by its kind (a name in :data:`NUMPY_SOURCES`): the one
+    place that says which writer makes which store (the store rules name their kind as
+    ``params.store``). ``npy`` copies the blocks into ``npy_dir``; ``threads`` deflate the
+    compressed npz's members."""
     files, shape = stores.npy, stores.shape
     if kind == "npy":
         if npy_dir is None:
@@ -323,7 +327,8 @@ def write_store(
         for f in files:
             save_npy(Path(npy_dir) / Path(f).name, load_npy(f, shape, DTYPE))
     elif kind in ("npz", "npz_compressed"):
-        write_npz(getattr(stores, kind), files, shape, compressed=kind == "npz_compressed")
+        path = getattr(stores, kind)
+        write_npz(path, files, shape, compressed=kind == "npz_compressed", threads=threads)
     elif kind == "memmap":
         write_memmap(stores.memmap, stores.sidecar, files, shape)
     elif kind == "hdf5":
