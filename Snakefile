@@ -35,6 +35,7 @@ localrules:
     lahman_expressions,
     report_html,
     report,
+    version,
     bench,
 
 

@@ -15,7 +15,7 @@ from sda.blocks.generate import BlockSpec, batch_pattern, batch_regex, batch_siz
 from sda.config import validate_config
 from sda.config_checks import CHECKS
 from sda.diagnostics.record import OUTPUTS as DIAGNOSTICS_OUTPUTS, record_paths
-from sda.retries import mem_by_attempt
+from sda.job_memory import mem_by_attempt
 from sda.scheduler import is_distributed, scheduler_param
 
 # The schema (strict: 2.0 is not an integer), defaults filled in, then the cross-field checks

@@ -1,5 +1,6 @@
 # The one-page HTML report of every result, the named target `report`, and the target `bench`:
 # the evidence benchmarks, then the same report with their chapters.
+from sda.provenance import version_record
 
 
 rule bench_machine:
@@ -20,6 +21,26 @@ rule bench_machine:
         "../scripts/bench_machine.py"
 
 
+rule version:
+    # What made this run's results (sda.provenance): sda's version, the git commit of the
+    # workflow (null outside git) and whether its tracked files had changes, the config's
+    # checksum. A param, so that Snakemake remakes the file when any of them changes.
+    output:
+        "results/VERSION.json",
+    log:
+        "logs/version.log",
+    conda:
+        "../envs/sda.yaml"
+    params:
+        record=version_record(SDA_DIR, config),
+    message:
+        "{rule}: {output} (log: {log})"
+    script:
+        "../scripts/version.py"
+
+
+ALL_TARGETS.append(rules.version.output[0])
+report_input("version", rules.version, rules.version.output[0])
 report_input("machine", rules.bench_machine, rules.bench_machine.output[0])
 report_input("block_io", rules.bench_block_io, rules.bench_block_io.output[0])
 report_input("block_means", rules.block_means, rules.block_means.output.means)
@@ -104,8 +125,9 @@ rule report_html:
         # shown when `snakemake --cores N scaling` has made them; a param, not an input, so
         # that a default run never starts the scaling run
         scaling=SCALING_RESULTS,
-        # where the rules' benchmark records are (the run facts' time per rule)
-        benchmarks=os.path.dirname(benchmark_of(rules.array_summary)),
+        # where the rules' benchmark records are (the run facts' time per rule): the directory
+        # of one of them, the summary job's
+        benchmarks=lambda wildcards, input: os.path.dirname(input.summary_job),
     message:
         "{rule}: {output.html} (log: {log})"
     script:

@@ -76,6 +76,9 @@ def test_conda_env_pins_match_requirements():
     assert "python=3.11" in env["dependencies"]
 
 
+JOB_NAMES = {"rule", "input", "output", "log", "threads", "wildcards", "params", "resources"}
+
+
 def test_every_rule_names_the_conda_env_and_a_log_and_has_a_one_line_message():
     """A message makes a job's header one line (Snakemake would list every input and output:
     up to 1000 paths); it starts with the rule's name and names the log."""
@@ -83,12 +86,21 @@ def test_every_rule_names_the_conda_env_and_a_log_and_has_a_one_line_message():
         text = smk.read_text()
         for rule in re.split(r"\n(?=rule \w+:)", text)[1:]:
             name = re.match(r"rule (\w+):", rule).group(1)
-            message = re.search(r'\n    message:\n        "([^"\n]+)"\n', rule)
-            assert message and message.group(1).startswith("{rule}: "), f"rule {name}"
+            # a plain string, or an f-string naming config values ({{rule}} is Snakemake's)
+            found = re.search(r'\n    message:\n        (f?)"([^"\n]+)"\n', rule)
+            assert found, f"rule {name}"
+            fstring, message = found.groups()
+            if fstring:
+                message = message.replace("{{", "{").replace("}}", "}")
+            else:  # Snakemake's names only: it fills a message with the main workflow's
+                # globals, which in a module are not this workflow's
+                names = {re.split(r"[.\[]", n)[0] for n in re.findall(r"\{([^{}]+)\}", message)}
+                assert names <= JOB_NAMES, f"rule {name}: {names - JOB_NAMES}"
+            assert message.startswith("{rule}: "), f"rule {name}"
             if "script:" in rule or "shell:" in rule:
                 assert "conda:" in rule, f"{smk.name}: rule {name} has no conda env"
                 assert "log:" in rule, f"{smk.name}: rule {name} has no log"
-                assert "(log: {log})" in message.group(1) or "log: {log})" in message.group(1)
+                assert "(log: {log})" in message or "log: {log})" in message
 
 
 def schema_keys(schema: dict, prefix: str = "") -> dict[str, dict]:
@@ -169,3 +181,68 @@ def test_snakemake_is_started_only_through_conftest():
             elif isinstance(node, ast.Name) and node.id == "mock_snakemake":
                 found.append(f"{where}: loads the workflow with mock_snakemake")
     assert found == []
+
+
+# --- versions, the workflow catalog, pre-commit --------------------------------------------
+
+
+def test_the_version_has_one_place_and_the_changelog_a_section_for_it():
+    from sda import __version__
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "sda.__version__"}
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    versions = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d\d-\d\d)$", changelog, re.M)
+    assert len(versions) == len(re.findall(r"^## ", changelog, re.M))  # every section a version
+    assert versions[0][0] == __version__
+    numbers = [tuple(map(int, v.split("."))) for v, _ in versions]
+    assert numbers == sorted(numbers, reverse=True)  # newest first
+    dates = [d for _, d in versions]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_workflow_catalog_file_names_what_exists():
+    catalog = yaml.safe_load((REPO / ".snakemake-workflow-catalog.yml").read_text())
+    usage = catalog["usage"]
+    assert set(usage) == {"mandatory-flags", "software-stack-deployment", "report"}
+    assert set(usage["mandatory-flags"]) == {"desc", "flags"}
+    stack = usage["software-stack-deployment"]
+    assert stack == {"conda": True, "singularity": False, "singularity+conda": False}
+    rules = [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]
+    text = "\n".join(p.read_text() for p in rules)
+    # conda: every rule's env exists; no container (singularity: false)
+    envs = set(re.findall(r'\n    conda:\n        "([^"]+)"', text))
+    assert envs == {"../envs/sda.yaml"} and (REPO / "envs" / "sda.yaml").is_file()
+    assert not re.search(r"^\s*(container|singularity):", text, re.M)
+    # report: true: every caption of Snakemake's report exists (relative to rules/)
+    captions = re.findall(r'caption="([^"]+)"', text)
+    assert len(captions) >= 10
+    assert [c for c in captions if not (REPO / "rules" / c).is_file()] == []
+    # the catalog's standard usage: config/config.yaml, config/README.md, documented commands
+    assert (REPO / "config" / "config.yaml").is_file() and (REPO / "config" / "README.md").is_file()
+    readme = (REPO / "README.md").read_text()
+    assert "snakemake --cores N --sdm conda" in readme and "--report report.zip" in readme
+    for flag in usage["mandatory-flags"]["flags"].split():
+        assert flag.startswith("-")
+
+
+def ci_linters() -> list[str]:
+    """The linter commands of .ci/run: the lines after ``# Linters.`` up to a blank line."""
+    lines = (REPO / ".ci" / "run").read_text().split("# Linters.\n", 1)[1].split("\n\n", 1)[0]
+    return [line.strip() for line in lines.splitlines() if line.strip()]
+
+
+def test_pre_commit_hooks_are_cis_linters_with_the_pinned_tools():
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    (local,) = config["repos"]
+    assert local["repo"] == "local"
+    hooks = local["hooks"]
+    assert [h["entry"] for h in hooks] == ci_linters()
+    assert len(hooks) == 4
+    for hook in hooks:  # the repository's own tools (requirements-dev.txt), on the whole tree
+        assert hook["language"] == "system" and hook["pass_filenames"] is False
+    dev = pins((REPO / "requirements-dev.txt").read_text().splitlines())
+    tools = {h["entry"].split()[0] for h in hooks} - {"snakemake"}
+    assert tools <= set(dev) and "pre-commit" in dev
+    assert "snakemake" in pins((REPO / "requirements.txt").read_text().splitlines())

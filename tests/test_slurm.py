@@ -156,7 +156,7 @@ def test_job_killed_for_memory_is_retried_with_memory_by_attempt(tmp_path, slurm
         'mem_mb=config["mem_mb"],', 'mem_mb=mem_by_attempt(config["mem_mb"]),'
     )
     header = f"import sys\nsys.path.insert(0, {str(REPO / 'scripts')!r})\n"
-    header += "from sda.retries import mem_by_attempt\n\n\n"
+    header += "from sda.job_memory import mem_by_attempt\n\n\n"
     (tmp_path / "Snakefile").write_text(header + snakefile)
     proc = _run_hog(tmp_path, slurm, 450, "--retries", "1")
     out = proc.stdout + proc.stderr

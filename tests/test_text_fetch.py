@@ -12,8 +12,8 @@ import pytest
 
 from dumpserver import DATE, NAME, DumpServer, direct_to_loopback, dump_directory
 from sda.disk import DiskFullError
+from sda.download import DownloadError
 from sda.io import InputError
-from sda.text.download import DownloadError
 from sda.text.fetch import EXTRACT_RATIO, fetch_dump
 
 PATH = f"/enwiki/{DATE}/{NAME}"

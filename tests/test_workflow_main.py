@@ -3,13 +3,27 @@ recovery commands Snakemake prints, as a user types them (no --cores)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
 
-from conftest import job_counts, run_snakemake, run_workflow_command, snakemake_command
+from conftest import (
+    REPO,
+    SCHEMA,
+    job_counts,
+    load_yaml,
+    run_snakemake,
+    run_workflow_command,
+    snakemake_command,
+)
+from sda import __version__
+from sda.config import validate_config
+from sda.config_checks import CHECKS
 
 pytestmark = pytest.mark.workflow
 
@@ -138,7 +152,7 @@ def test_the_terminal_shows_snakemakes_job_lines_and_the_logs_the_details(defaul
     lines = terminal.splitlines()
     assert not [line for line in lines if re.search(r"\bINFO\b|distributed\.", line)]
     assert max(map(len, lines)) <= 300, max(lines, key=len)
-    assert "30 of 30 steps (100%) done" in terminal
+    assert "31 of 31 steps (100%) done" in terminal
     jobs = re.findall(r"^Job \d+: (\w+): .*\(.*log: (logs/\S+\.log)\)$", terminal, re.M)
     assert {rule for rule, _ in jobs} >= {"generate_blocks", "array_summary", "text_counts"}
     assert "Shell command: None" not in terminal
@@ -180,3 +194,59 @@ def test_the_evidence_benchmarks_ran_one_at_a_time(workflow_run):
         elif m := re.match(r"Finished jobid: (\d+) ", line):
             running.discard(rule_of.get(m[1]))
     assert seen == ONE_AT_A_TIME and overlaps == []
+
+
+def validated(configfile) -> dict:
+    """The config as the workflow validates it: config/config.yaml (the Snakefile's
+    ``configfile:``), ``configfile`` over it as Snakemake merges them, defaults filled in."""
+    from snakemake.utils import update_config
+
+    config = load_yaml(REPO / "config" / "config.yaml")
+    update_config(config, load_yaml(REPO / configfile))
+    validate_config(config, SCHEMA, checks=CHECKS)
+    return config
+
+
+def sha256_json(config: dict) -> str:
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_version_json_says_what_made_the_results(default_run):
+    """results/VERSION.json: sda's version, no commit (a copy outside git), the checksum of the
+    validated config; the report's run facts show the same."""
+    workdir, _ = default_run
+    record = json.loads((workdir / "results" / "VERSION.json").read_text())
+    config = sha256_json(validated("config/test.yaml"))
+    assert record == {"version": __version__, "commit": None, "dirty": None, "config": config}
+    report = (workdir / "results" / "report" / "report.html").read_text()
+    assert f"<th>sda</th><td>{__version__}</td>" in report
+    assert f"<td>{config}</td>" in report
+    assert "<td>not in a git repository</td>" in report
+
+
+@pytest.mark.skipif(not shutil.which("git"), reason="needs git (apt-get install git)")
+def test_version_json_follows_the_commit_and_a_changed_tree(workflow_copy):
+    """In a git repository: HEAD's hash; a changed tracked file makes Snakemake remake the file
+    (its params changed) with dirty true."""
+
+    def git(*args: str) -> str:
+        cmd = ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args]
+        return subprocess.run(cmd, cwd=workflow_copy, check=True, capture_output=True,
+                              text=True).stdout.strip()  # fmt: skip
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "a copy")
+    run_snakemake(workflow_copy, "results/VERSION.json")
+    path = workflow_copy / "results" / "VERSION.json"
+    record = json.loads(path.read_text())
+    assert (record["commit"], record["dirty"]) == (git("rev-parse", "HEAD"), False)
+    assert NOTHING_TO_DO in dry_run(workflow_copy, 2, "results/VERSION.json")
+    snakefile = workflow_copy / "Snakefile"
+    snakefile.write_text(snakefile.read_text() + "\n# changed\n")
+    assert "Job 0: version: results/VERSION.json" in dry_run(
+        workflow_copy, 2, "results/VERSION.json"
+    )
+    run_snakemake(workflow_copy, "results/VERSION.json")
+    assert json.loads(path.read_text())["dirty"] is True

@@ -16,15 +16,16 @@ its logic and its evidence benchmark (``bench_<rule>.py``):
 The machinery they share, which imports no topic: :mod:`sda.io` (atomic writes, checked
 reads, CSV rows), :mod:`sda.disk` (free-space checks), :mod:`sda.logs` (rule logs),
 :mod:`sda.config` (the schema and ``--config``), :mod:`sda.scheduler` (dask's scheduler from
-the config), :mod:`sda.slurm_workers` (dask workers as Slurm jobs), :mod:`sda.retries` (memory by
-attempt), :mod:`sda.measure` (the one measuring toolkit) and :mod:`sda.rulerun` (a rule's
-script by hand).
+the config), :mod:`sda.slurm_workers` (dask workers as Slurm jobs), :mod:`sda.job_memory` (a
+job's memory by attempt), :mod:`sda.download` (a large file over HTTP, resumed and retried),
+:mod:`sda.measure` (the one measuring toolkit), :mod:`sda.provenance` (what made a run's
+results) and :mod:`sda.rulerun` (a rule's script by hand).
 """
 
 from pathlib import Path
 
 __all__ = ["__version__", "repository", "scripts_dir"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place: CHANGELOG.md, results/VERSION.json, the report
 
 
 def scripts_dir() -> Path:

@@ -1,5 +1,6 @@
-"""The report's last chapter, "Run facts": the report's date, the machine, the package
-versions, and per rule its jobs, the threads each had and their wall time (Snakemake's
+"""The report's last chapter, "Run facts": the report's date, what made the results (sda's
+version, the workflow's git commit, the config's checksum: ``results/VERSION.json``), the
+machine, the package versions, and per rule its jobs, the threads each had and their wall time (Snakemake's
 ``benchmark:`` files under ``benchmarks/``). Nothing of the command that happens to rebuild
 the report."""
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sda.io import now_iso, read_table
+from sda.io import now_iso, read_json, read_table
 from sda.report import style
 from sda.report.build import Chapter, Run
 from sda.report.numbers import human
@@ -93,10 +94,20 @@ def rule_times_figure(per_rule: pd.DataFrame):
     return fig
 
 
+def made_with(record: dict) -> dict[str, str]:
+    """The facts of ``results/VERSION.json`` (:func:`sda.provenance.version_record`)."""
+    commit = record.get("commit") or "not in a git repository"
+    if record.get("dirty"):
+        commit += " (with uncommitted changes)"
+    return {"sda": record["version"], "commit": commit, "config": record["config"]}
+
+
 def build(page: Page, run: Run) -> dict:
     per_rule = read_rule_times(run.benchmarks)
+    version = run.path("version")
     facts = {
         "date": now_iso(),
+        **(made_with(read_json(version, ("version", "config"))) if version else {}),
         "python": platform.python_version(),
         "machine": f"{platform.system()} {platform.machine()}",
         **package_versions(),

@@ -5,7 +5,7 @@
   ``wiki`` config checks.
 - :mod:`sda.text.fetch`: the dump of ``wiki.source: download``, verified against
   ``wiki.checksum`` or the checksums published beside it (:mod:`sda.text.dumps`), downloaded
-  resumably with retries (:mod:`sda.text.download`).
+  resumably with retries (:mod:`sda.download`).
 - :mod:`sda.text.words`: cleaning, top-k, reading files with an encoding-errors policy.
 - :mod:`sda.text.count`: the workflow's fast word count (pyarrow per file, dask.bag merge).
 - :mod:`sda.text.lesson`: the lesson's own bag pipeline and the plain-Python baseline.

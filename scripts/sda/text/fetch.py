@@ -6,7 +6,7 @@ beside the dump (:mod:`sda.text.dumps`: ``dumpstatus.json``, which also gives th
 the ``-sha1sums.txt`` and ``-md5sums.txt`` listings); when none is published the rule fails
 naming ``wiki.checksum``, which may be ``skip`` (the dump is then used unverified, and the log
 and the report say so). An ``http(s)://`` dump is downloaded resumably
-(:mod:`sda.text.download`), a ``file://`` one copied; either way the output appears only once
+(:mod:`sda.download`), a ``file://`` one copied; either way the output appears only once
 the whole file is there and its size and checksum match. The digest is pooch's
 (:func:`pooch.file_hash`). The record (``SOURCE.json``) gives the URL, the size, the checksum,
 whether it was verified and against what.
@@ -25,8 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sda.disk import megabytes, require_free
-from sda.io import InputError, atomic_path, now_iso, write_json
-from sda.text.download import (
+from sda.download import (
     DownloadError,
     RetryPolicy,
     discard_part,
@@ -34,6 +33,7 @@ from sda.text.download import (
     get_text,
     session,
 )
+from sda.io import InputError, atomic_path, now_iso, write_json
 from sda.text.dumps import (
     SKIP,
     Checksum,

@@ -1,4 +1,4 @@
-"""sda.text.download: the retry policy and the progress lines on a fake clock, the partial
+"""sda.download: the retry policy and the progress lines on a fake clock, the partial
 file's bookkeeping, and downloads from a real HTTP server on 127.0.0.1 that cuts, ignores
 Range, fails, or is reached through a forward proxy."""
 
@@ -18,7 +18,7 @@ from dumpserver import (
     direct_to_loopback,
     dump_directory,
 )
-from sda.text.download import (
+from sda.download import (
     DownloadError,
     PartState,
     Progress,
@@ -111,7 +111,7 @@ def test_progress_lines_say_bytes_percent_and_rate():
 
 
 def test_progress_is_logged_every_tenth_of_the_file(caplog):
-    caplog.set_level(logging.INFO, logger="sda.text.download")
+    caplog.set_level(logging.INFO, logger="sda.download")
     clock = FakeClock()
     progress = Progress("d", 1000, clock=clock)
     for done in range(0, 1001, 7):  # small reads: one line per tenth

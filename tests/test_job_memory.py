@@ -1,8 +1,8 @@
-"""sda.retries: a Slurm job's memory grows with its attempt."""
+"""sda.job_memory: a Slurm job's memory grows with its attempt."""
 
 from __future__ import annotations
 
-from sda.retries import mem_by_attempt
+from sda.job_memory import mem_by_attempt
 
 
 def test_memory_grows_with_the_attempt():
