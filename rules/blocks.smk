@@ -108,7 +108,7 @@ rule bench_generate:
         runtime=60,
     params:
         config=config,
-        snakefile=workflow.main_snakefile,
+        snakefile=str(SDA_DIR / "Snakefile"),  # this workflow, also when it is a module
         repeats=config["bench"]["repeats"],
         default_run=config["bench"]["default_run"],
     message:

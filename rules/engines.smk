@@ -38,7 +38,7 @@ rule bench_engines:
         describe=rules.csv_describe.output.table if CSV_BLOCKS else [],
         db=LAHMAN_DB,
         master=LAHMAN_IBIS["master_parquet"],
-        birth_country=rules.lahman_birth_country.output[0],
+        birth_country=rules.lahman_queries.output.birth_country,
         npy=NPY_BLOCKS,
         summary=rules.array_summary.output[0],
         parquet=rules.engines_parquet.output.parquet,

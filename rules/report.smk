@@ -55,9 +55,9 @@ report_input("frequencies", rules.text_counts, rules.text_counts.output.frequenc
 report_input("delayed_top5", rules.text_delayed, rules.text_delayed.output[0])
 report_input("sample5", rules.text_sample, rules.text_sample.output[0])
 report_input("graph", rules.text_graph, rules.text_graph.output.png)
-report_input("lahman_tables", rules.lahman_tables, rules.lahman_tables.output[0])
-report_input("master_head", rules.lahman_master_head, rules.lahman_master_head.output[0])
-report_input("birth_country", rules.lahman_birth_country, rules.lahman_birth_country.output[0])
+report_input("lahman_tables", rules.lahman_queries, rules.lahman_queries.output.tables)
+report_input("master_head", rules.lahman_queries, rules.lahman_queries.output.master_head)
+report_input("birth_country", rules.lahman_queries, rules.lahman_queries.output.birth_country)
 report_input("lahman_expressions", rules.lahman_expressions, rules.lahman_expressions.output[0])
 report_input("lahman_backends", rules.lahman_backends, rules.lahman_backends.output[0])
 if TEXT["bench_schedulers"]:

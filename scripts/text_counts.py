@@ -23,7 +23,12 @@ if __name__ == "__main__":
     log.info(
         "%d files, %d partitions: %d distinct cleaned words; non-UTF-8: %d files, %d bytes "
         "(errors=%s)",
-        len(files), nparts, table.num_rows, result.bad_files, result.bad_bytes, p.errors,
-    )  # fmt: skip
+        len(files),
+        nparts,
+        table.num_rows,
+        result.bad_files,
+        result.bad_bytes,
+        p.errors,
+    )
     log.info("raw top-10: %s", result.raw_top)
     log.info("cleaned top-5: %s", top5)

@@ -15,9 +15,9 @@ from sda.blocks.generate import (
     block_name,
     csv_from_npy,
     make_block,
-    read_csv,
+    read_csv_block,
     write_block,
-    write_csv,
+    write_csv_block,
 )
 from sda.io import InputError, load_npy, save_npy
 
@@ -79,11 +79,11 @@ def test_write_block_and_load(tmp_path):
 def test_csv_round_trip(tmp_path, fmt):
     block = make_block(1, SPEC)
     path = tmp_path / "x000001.csv"
-    write_csv(path, block, fmt)
+    write_csv_block(path, block, fmt)
     text = path.read_text().splitlines()
     assert len(text) == SPEC.rows and all(line.count(",") == SPEC.cols - 1 for line in text)
     assert not text[0][0].isalpha()  # header-less
-    back = read_csv(path, shape=SPEC.shape)
+    back = read_csv_block(path, shape=SPEC.shape)
     expected = np.array([[float(fmt % v) for v in row] for row in block])
     np.testing.assert_array_equal(back, expected)  # equal up to the format, exactly
     if fmt in ("%.18e", "%.17g"):

@@ -235,13 +235,20 @@ def test_a_task_stream_cut_short_is_caught(recorded):
 
 def test_the_summary_is_computed_from_the_rows():
     resources = pd.DataFrame(
-        {"time_s": [0, 0.1, 0.2, 0.3], "memory_bytes": [50e6, 120e6, 90e6, np.nan],
-         "cpu_percent": [np.nan, 150, 190, 100]}
-    )  # fmt: skip
+        {
+            "time_s": [0, 0.1, 0.2, 0.3],
+            "memory_bytes": [50e6, 120e6, 90e6, np.nan],
+            "cpu_percent": [np.nan, 150, 190, 100],
+        }
+    )
     tasks = pd.DataFrame(
-        {"prefix": ["chunk", "chunk", "chunk", "sum"], "worker": ["thread 1", "thread 0"] * 2,
-         "start_s": [0.0, 0.0, 0.1, 0.25], "end_s": [0.1, 0.2, 0.2, 0.3]}
-    )  # fmt: skip
+        {
+            "prefix": ["chunk", "chunk", "chunk", "sum"],
+            "worker": ["thread 1", "thread 0"] * 2,
+            "start_s": [0.0, 0.0, 0.1, 0.25],
+            "end_s": [0.1, 0.2, 0.2, 0.3],
+        }
+    )
     info = {"scheduler": "threads", "workers": 2, "data_bytes": 8e9, "wall_s": 0.4, "tasks": 4}
     s = summary(Record(resources, tasks, info, {}))
     assert s["peak"] == 120e6 and s["fraction"] == pytest.approx(120e6 / 8e9)

@@ -16,7 +16,7 @@ import pytest
 
 import sda.stores.write
 from conftest import small_filesystem
-from sda.blocks.generate import write_csv
+from sda.blocks.generate import write_csv_block
 from sda.disk import (
     DiskFullError,
     free_bytes,
@@ -144,7 +144,7 @@ def _text(path):
 
 WRITERS = {  # name -> (write into the directory, given the blocks; the size is known)
     "npy": (lambda d, b: save_npy(d / "x.npy", np.zeros((512, 512))), True),
-    "csv": (lambda d, b: write_csv(d / "x.csv", np.ones((300, 300)), "%.18e"), True),
+    "csv": (lambda d, b: write_csv_block(d / "x.csv", np.ones((300, 300)), "%.18e"), True),
     "npz": (lambda d, b: sda.stores.write.write_npz(d / "xs.npz", b, (512, 512)), True),
     "memmap": (
         lambda d, b: sda.stores.write.write_memmap(d / "r.dat", d / "r.dat.json", b, (512, 512)),

@@ -33,11 +33,18 @@ def engines_csv(tmp_path) -> Path:
     out = tmp_path / "engines.csv"
     rows = [
         dict.fromkeys(FIELDS, "")
-        | {"workload": w, "engine": e, "seconds": "" if s is None else s, "threads": 2,
-           "repeats": 3, "status": "ok" if s is not None else "timeout",
-           "peak_mib": "" if p is None else p, "ratio": "" if r is None else r}
+        | {
+            "workload": w,
+            "engine": e,
+            "seconds": "" if s is None else s,
+            "threads": 2,
+            "repeats": 3,
+            "status": "ok" if s is not None else "timeout",
+            "peak_mib": "" if p is None else p,
+            "ratio": "" if r is None else r,
+        }
         for w, e, s, p, r in ROWS
-    ]  # fmt: skip
+    ]
     write_rows(out, rows, FIELDS)
     return out
 

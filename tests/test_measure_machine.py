@@ -27,8 +27,10 @@ def test_cpu_model_os_and_mount_are_read_from_their_files(tmp_path):
         "tmpfs /work/data/scratch\\040space tmpfs rw 0 0\n"
     )
     assert mount_of("/work/data/results", mounts) == {
-        "device": "/dev/vdb", "mount_point": "/work/data", "fs_type": "xfs",
-    }  # fmt: skip
+        "device": "/dev/vdb",
+        "mount_point": "/work/data",
+        "fs_type": "xfs",
+    }
     assert mount_of("/work/database", mounts)["fs_type"] == "ext4"  # not /work/data's
     assert mount_of("/work/data/scratch space/x", mounts)["fs_type"] == "tmpfs"
 

@@ -303,13 +303,13 @@ def test_the_whole_array_is_shown_with_its_digits(tmp_path):
 def test_the_scaling_chapter_shows_the_run_when_it_exists(tmp_path):
     """The scaling chapter appears only once the scaling run has made its CSV and plot, with
     every number equal to the CSV's and the targets computed from it."""
-    from sda.scaling.report import plot, read_csv
+    from sda.scaling.report import plot, read_rows
 
     csv, png = tmp_path / "scaling.csv", tmp_path / "scaling.png"
     page, _, _ = _render(tmp_path, "scaling", {})
     assert page.sections == []  # no run yet: no chapter
     csv.write_text(SCALING_CSV)
-    plot(read_csv(csv), png)
+    plot(read_rows(csv), png)
     page, _, (_, text, parser) = _render(
         tmp_path, "scaling", {"scaling_csv": csv, "scaling_png": png}
     )

@@ -219,8 +219,13 @@ def _record(tasks: int, threads: int, prefixes: list[str], wall: float, data: fl
         }
     )
     resources = pd.DataFrame({"time_s": times, "memory_bytes": memory, "cpu_percent": 190.0})
-    info = {"scheduler": "threads", "workers": threads, "data_bytes": data, "wall_s": wall,
-            "tasks": tasks}  # fmt: skip
+    info = {
+        "scheduler": "threads",
+        "workers": threads,
+        "data_bytes": data,
+        "wall_s": wall,
+        "tasks": tasks,
+    }
     return Record(resources, frame, info, {})
 
 

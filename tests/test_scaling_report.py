@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from sda.measure.rows import write_rows
 from sda.scaling.report import plot, report_section, targets
-from sda.scaling.run import FIELDS, write_csv
+from sda.scaling.run import FIELDS
 
 
 def row(step, cache, size, wall, rss, cores=2, **extra):
     r = dict.fromkeys(FIELDS, "")
-    r.update(step=step, cache=cache, size_bytes=size, wall_s=wall, peak_rss_bytes=rss, cores=cores,
-             gb_per_s=size / wall / 1e9, ram_bytes=24 * 10**9, dd_read_gb_per_s=0.5,
-             dd_write_gb_per_s=0.2, fraction_of_dd=0.5, **extra)  # fmt: skip
+    r.update(
+        step=step,
+        cache=cache,
+        size_bytes=size,
+        wall_s=wall,
+        peak_rss_bytes=rss,
+        cores=cores,
+        gb_per_s=size / wall / 1e9,
+        ram_bytes=24 * 10**9,
+        dd_read_gb_per_s=0.5,
+        dd_write_gb_per_s=0.2,
+        fraction_of_dd=0.5,
+        **extra,
+    )
     return r
 
 
@@ -39,7 +51,7 @@ def test_targets_from_rows():
 def test_plot_and_report_section(tmp_path):
     csv_path, png = tmp_path / "scaling.csv", tmp_path / "scaling.png"
     assert report_section(csv_path, png) is None
-    write_csv(csv_path, ROWS)
+    write_rows(csv_path, ROWS, FIELDS)
     plot(ROWS, png)
     import matplotlib.image
 

@@ -76,10 +76,15 @@ def test_a_chunk_is_read_once_with_no_temporary_larger_than_a_slice():
     assert peak < SLICE * 8 + 64 * 1024  # one slice's temporary (2 MiB), not the block's 8 MB
     assert len(stats) == len(FIELDS) and stats[0] == block.size
     agrees(
-        {"count": stats[0], "mean": stats[1] + stats[2], "std": math.sqrt(stats[3] / stats[0]),
-         "min": stats[4], "max": stats[5]},
+        {
+            "count": stats[0],
+            "mean": stats[1] + stats[2],
+            "std": math.sqrt(stats[3] / stats[0]),
+            "min": stats[4],
+            "max": stats[5],
+        },
         two_pass_summary([block]),
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("scheduler", ["sync", "processes", "local-cluster"])

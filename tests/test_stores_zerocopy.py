@@ -170,9 +170,15 @@ def test_sharded_zarr_runs_follow_the_index(tmp_path, blocks):
     """Inner chunks written out of order: the offsets come from the index, not assumed."""
     s = Stores.under(tmp_path, blocks, STORE_SPEC.shape)
     z = zarr.create_array(
-        store=s.zarr, shape=s.full_shape, chunks=(1, *STORE_SPEC.shape), shards=(STORE_BLOCKS, *STORE_SPEC.shape),
-        dtype="f8", compressors=None, fill_value=np.nan, zarr_format=3,
-    )  # fmt: skip
+        store=s.zarr,
+        shape=s.full_shape,
+        chunks=(1, *STORE_SPEC.shape),
+        shards=(STORE_BLOCKS, *STORE_SPEC.shape),
+        dtype="f8",
+        compressors=None,
+        fill_value=np.nan,
+        zarr_format=3,
+    )
     x = stacked(blocks)
     z[2] = x[2]
     z[0] = x[0]  # rewrites the shard: whatever order zarr picks, the index says where

@@ -125,9 +125,13 @@ def test_each_partition_is_one_block_and_the_statistics_keep_their_bits(tmp_path
     parts = read_blocks(files, engine, 8).to_delayed()
     assert [p.compute()._mgr.nblocks for p in parts] == [1, 1, 1]
     raw = dd.read_csv(
-        [str(f) for f in files], header=None, names=list(range(8)), dtype="float64",
-        engine=engine, blocksize=None,
-    )  # fmt: skip
+        [str(f) for f in files],
+        header=None,
+        names=list(range(8)),
+        dtype="float64",
+        engine=engine,
+        blocksize=None,
+    )
     assert raw.partitions[0].compute()._mgr.nblocks == 8
     ours = describe_frame(read_blocks(files, engine, 8))
     pd.testing.assert_frame_equal(ours, describe.describe_frame(raw), check_exact=True)

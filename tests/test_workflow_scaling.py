@@ -11,7 +11,7 @@ import pytest
 from conftest import copy_workflow, job_counts, run_snakemake
 from oracles import check_summary, expected_blocks, expected_counts, meminfo_total, ranked
 from sda.blocks.generate import BlockSpec
-from sda.scaling.run import FIELDS, read_csv
+from sda.scaling.run import FIELDS, read_rows
 
 pytestmark = pytest.mark.workflow
 
@@ -33,21 +33,37 @@ def scaling_run(tmp_path_factory):
 
 
 def test_scaling_rows_against_numpy_and_counter(scaling_run, test_config):
-    rows = read_csv(scaling_run / "results/scaling/scaling.csv")
+    rows = read_rows(scaling_run / "results/scaling/scaling.csv")
     assert list(rows[0]) == FIELDS
     spec = BlockSpec.from_config(test_config["blocks"])
     sizes = test_config["scaling"]["blocks"]  # [2, 4], cores [1, all] = [1, 2]
     keys = [(r["step"], r["cache"], r["blocks"] or r["copies"], r["cores"]) for r in rows]
-    per_size = lambda n: [("dd_write", "write", "", "1"), ("dd_read", "cold", "", "1"),  # noqa: E731
-                          ("generate", "write", n, "2"),
-                          ("summary", "cold", n, "1"), ("summary", "cold", n, "2"),
-                          ("summary", "warm", n, "2"),
-                          ("means", "cold", n, "1"), ("means", "cold", n, "2"),
-                          ("means", "warm", n, "2")]  # fmt: skip
-    words = [("wordcount", c, str(k), cores) for k in test_config["scaling"]["corpus_copies"]
-             for c, cores in (("cold", "1"), ("cold", "2"), ("warm", "2"))]  # fmt: skip
-    expected = [*per_size("2"), *per_size("4"), ("dd_write", "write", "", "1"),
-                ("dd_read", "cold", "", "1"), *words]  # fmt: skip
+
+    def per_size(n: str) -> list[tuple]:
+        return [
+            ("dd_write", "write", "", "1"),
+            ("dd_read", "cold", "", "1"),
+            ("generate", "write", n, "2"),
+            ("summary", "cold", n, "1"),
+            ("summary", "cold", n, "2"),
+            ("summary", "warm", n, "2"),
+            ("means", "cold", n, "1"),
+            ("means", "cold", n, "2"),
+            ("means", "warm", n, "2"),
+        ]
+
+    words = [
+        ("wordcount", c, str(k), cores)
+        for k in test_config["scaling"]["corpus_copies"]
+        for c, cores in (("cold", "1"), ("cold", "2"), ("warm", "2"))
+    ]
+    expected = [
+        *per_size("2"),
+        *per_size("4"),
+        ("dd_write", "write", "", "1"),
+        ("dd_read", "cold", "", "1"),
+        *words,
+    ]
     assert keys == expected
 
     ram = meminfo_total()
@@ -124,9 +140,11 @@ def test_the_largest_cold_summary_records_its_memory_over_time(scaling_run, test
     from sda.scaling.report import build
 
     results = scaling_run / "results"
-    inputs = {"scaling_csv": results / "scaling/scaling.csv",
-              "scaling_png": results / "scaling/scaling.png",
-              **{f"dask_scaling_{k}": v for k, v in record.paths.items()}}  # fmt: skip
+    inputs = {
+        "scaling_csv": results / "scaling/scaling.csv",
+        "scaling_png": results / "scaling/scaling.png",
+        **{f"dask_scaling_{k}": v for k, v in record.paths.items()},
+    }
     page = Page(root=scaling_run, figdir=results / "report" / "figures")
     chapter = build(page, Run(inputs, {}, read_lesson(), scaling_run))
     dask = chapter["dask"]

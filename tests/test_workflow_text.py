@@ -59,8 +59,11 @@ def test_benchmarks_agree(text_run):
     with open(text_run / "results/bench/text_schedulers.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["scheduler"] for r in rows} == {
-        "sync", "threads", "processes", "distributed LocalCluster"
-    }  # fmt: skip
+        "sync",
+        "threads",
+        "processes",
+        "distributed LocalCluster",
+    }
     assert all(r["identical"] == "yes" and float(r["seconds"]) > 0 for r in rows)
     with open(text_run / "results/bench/text.csv") as fh:
         bench = {r["method"]: r for r in csv.DictReader(fh)}
@@ -110,9 +113,11 @@ def test_empty_glob_fails_before_any_job(workflow_copy):
     overlay = workflow_copy / "empty.yaml"
     overlay.write_text('wiki:\n  source: local\n  glob: "nowhere/wiki_*"\n')
     proc = run_snakemake(
-        workflow_copy, "results/text/top10.csv", configfile=["config/test.yaml", str(overlay)],
+        workflow_copy,
+        "results/text/top10.csv",
+        configfile=["config/test.yaml", str(overlay)],
         check=False,
-    )  # fmt: skip
+    )
     assert proc.returncode != 0
     assert "wiki.glob: 'nowhere/wiki_*' matches no files" in proc.stdout + proc.stderr
     assert not (workflow_copy / "results").exists()

@@ -301,9 +301,11 @@ def download_attempt(
         on_size(total, have)
         write_json(state_path, asdict(PartState(url, total, validator)))
         log.info(
-            "%s: %s%s", url, f"{total} bytes ({megabytes(total)})" if total else "size unknown",
+            "%s: %s%s",
+            url,
+            f"{total} bytes ({megabytes(total)})" if total else "size unknown",
             f", {have} already here" if have else "",
-        )  # fmt: skip
+        )
         progress = Progress(Path(dest).name, total, have, clock)
         stream = response.raw.stream(chunk, decode_content=False)
         # unbuffered: a full disk fails a write below, never close() after it

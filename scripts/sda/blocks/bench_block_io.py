@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sda.blocks.generate import BlockSpec, make_block, write_csv
+from sda.blocks.generate import BlockSpec, make_block, write_csv_block
 from sda.io import load_npy, npy_size, save_npy, scratch_dir
 from sda.measure.process import Measured, fresh_process
 from sda.measure.rows import row
@@ -56,29 +56,47 @@ def block_io_rows(
         paths = {"npy": scratch / "save_test.npy", "csv": scratch / "save_test.csv"}
         saves = {
             "npy": lambda: save_npy(paths["npy"], block),
-            "csv": lambda: write_csv(paths["csv"], block, fmt),
+            "csv": lambda: write_csv_block(paths["csv"], block, fmt),
         }
         save_s = {form: statistics.median(timed(save, repeats)) for form, save in saves.items()}
         for form in ("npy", "csv"):
             ratio = dict(ratio=save_s[form] / save_s["npy"], baseline="npy")
             rows.append(
-                row("save_block", form, seconds=save_s[form], repeats=repeats, threads=1,
-                    nbytes=paths[form].stat().st_size, **ratio)
-            )  # fmt: skip
+                row(
+                    "save_block",
+                    form,
+                    seconds=save_s[form],
+                    repeats=repeats,
+                    threads=1,
+                    nbytes=paths[form].stat().st_size,
+                    **ratio,
+                )
+            )
         loads = {form: [load_peak(paths[form], form) for _ in range(repeats)] for form in paths}
         load_s = {form: statistics.median(m.seconds for m in runs) for form, runs in loads.items()}
         for form, runs in loads.items():
             common = dict(repeats=repeats, threads=1, nbytes=runs[0].result)
             rows.append(
-                row("load_block", form, seconds=load_s[form], ratio=load_s[form] / load_s["npy"],
-                    baseline="npy", peak_bytes=statistics.median(m.peak_increment for m in runs),
-                    note="fresh process: VmHWM increase during the load", **common)
-            )  # fmt: skip
+                row(
+                    "load_block",
+                    form,
+                    seconds=load_s[form],
+                    ratio=load_s[form] / load_s["npy"],
+                    baseline="npy",
+                    peak_bytes=statistics.median(m.peak_increment for m in runs),
+                    note="fresh process: VmHWM increase during the load",
+                    **common,
+                )
+            )
             rows.append(
-                row("load_block_allocations", form,
+                row(
+                    "load_block_allocations",
+                    form,
                     peak_bytes=statistics.median(m.traced_bytes for m in runs),
-                    note="fresh process: tracemalloc peak during the load", **common)
-            )  # fmt: skip
+                    note="fresh process: tracemalloc peak during the load",
+                    **common,
+                )
+            )
 
     csv_s = None
     if csv_file:
@@ -94,11 +112,37 @@ def block_io_rows(
     per_file = total / len(npy_files)
     nbytes = sum(Path(f).stat().st_size for f in npy_files)
     common = dict(repeats=repeats, threads=1)
-    rows.append(row("load_mean_file", "npy", seconds=per_file, ratio=1.0, baseline="npy",
-                    nbytes=nbytes // len(npy_files), **common))  # fmt: skip
+    rows.append(
+        row(
+            "load_mean_file",
+            "npy",
+            seconds=per_file,
+            ratio=1.0,
+            baseline="npy",
+            nbytes=nbytes // len(npy_files),
+            **common,
+        )
+    )
     if csv_s is not None:
-        rows.append(row("load_mean_file", "csv", seconds=csv_s, ratio=csv_s / per_file,
-                        baseline="npy", nbytes=Path(csv_file).stat().st_size, **common))  # fmt: skip
-    rows.append(row("load_mean_all", "npy", seconds=total, nbytes=nbytes,
-                    note=f"{len(npy_files)} files, warm page cache", **common))  # fmt: skip
+        rows.append(
+            row(
+                "load_mean_file",
+                "csv",
+                seconds=csv_s,
+                ratio=csv_s / per_file,
+                baseline="npy",
+                nbytes=Path(csv_file).stat().st_size,
+                **common,
+            )
+        )
+    rows.append(
+        row(
+            "load_mean_all",
+            "npy",
+            seconds=total,
+            nbytes=nbytes,
+            note=f"{len(npy_files)} files, warm page cache",
+            **common,
+        )
+    )
     return rows

@@ -127,27 +127,59 @@ def generate_rows(
     numbers = n * spec.rows * spec.cols
     common = dict(threads=cores, baseline="multiprocessing")
     rows = [
-        row("generate_blocks", "workflow", seconds=med["workflow"], repeats=len(times["workflow"]),
+        row(
+            "generate_blocks",
+            "workflow",
+            seconds=med["workflow"],
+            repeats=len(times["workflow"]),
             times=times["workflow"],
-            ratio=med["workflow"] / med["baseline"], identical=identical,
-            note=f"{n} blocks, {numbers} numbers", **common),
-        row("generate_blocks", "multiprocessing", seconds=med["baseline"], times=times["baseline"],
-            repeats=len(times["baseline"]), ratio=1.0, identical=True,
-            note="scripts/baselines/generate_mp.py, one process per core", **common),
-        row("generate_blocks", "workflow_one_number_blocks", seconds=med["one_number"],
-            repeats=len(times["one_number"]), ratio=med["one_number"] / med["baseline"],
-            note=f"{n} blocks of one number: the workflow's fixed cost", **common),
-        row("generate_blocks", "snakemake_bare", seconds=med["bare"], repeats=len(times["bare"]),
+            ratio=med["workflow"] / med["baseline"],
+            identical=identical,
+            note=f"{n} blocks, {numbers} numbers",
+            **common,
+        ),
+        row(
+            "generate_blocks",
+            "multiprocessing",
+            seconds=med["baseline"],
+            times=times["baseline"],
+            repeats=len(times["baseline"]),
+            ratio=1.0,
+            identical=True,
+            note="scripts/baselines/generate_mp.py, one process per core",
+            **common,
+        ),
+        row(
+            "generate_blocks",
+            "workflow_one_number_blocks",
+            seconds=med["one_number"],
+            repeats=len(times["one_number"]),
+            ratio=med["one_number"] / med["baseline"],
+            note=f"{n} blocks of one number: the workflow's fixed cost",
+            **common,
+        ),
+        row(
+            "generate_blocks",
+            "snakemake_bare",
+            seconds=med["bare"],
+            repeats=len(times["bare"]),
             ratio=med["bare"] / med["baseline"],
-            note="the same jobs and outputs, each only touched: Snakemake's own cost", **common),
-    ]  # fmt: skip
+            note="the same jobs and outputs, each only touched: Snakemake's own cost",
+            **common,
+        ),
+    ]
     if default_run:
         rows.append(
-            row("default_run", "workflow", seconds=med["default_run"],
-                repeats=len(times["default_run"]), ratio=med["default_run"] / med["baseline"],
+            row(
+                "default_run",
+                "workflow",
+                seconds=med["default_run"],
+                repeats=len(times["default_run"]),
+                ratio=med["default_run"] / med["baseline"],
                 note=f"the whole default run from an empty directory, --cores {MAIN_JOB_CORES}",
-                **(common | {"threads": MAIN_JOB_CORES}))
-        )  # fmt: skip
+                **(common | {"threads": MAIN_JOB_CORES}),
+            )
+        )
     return rows
 
 

@@ -94,14 +94,14 @@ def write_block(path: str | Path, spec: BlockSpec) -> None:
     save_npy(path, make_block(block_index(path), spec))
 
 
-def write_csv(path: str | Path, array: np.ndarray, fmt: str = "%.18e") -> None:
+def write_csv_block(path: str | Path, array: np.ndarray, fmt: str = "%.18e") -> None:
     """Header-less, comma-separated text, one row per line, like the lesson's CSV blocks."""
     width = max(len(fmt % x) for x in (array.min(), array.max())) + 1 if array.size else 0
     with atomic_write(path, "wb", size=array.size * width) as fh:
         np.savetxt(fh, array, fmt=fmt, delimiter=",")
 
 
-def read_csv(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
+def read_csv_block(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
     """Read a CSV block back with ``np.loadtxt``; errors name the file."""
     from sda.io import InputError
 
@@ -116,7 +116,7 @@ def read_csv(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarr
 
 def csv_from_npy(npy: str | Path, csv: str | Path, spec: BlockSpec, fmt: str) -> None:
     """Write the CSV copy of an npy block, checking the block first."""
-    write_csv(csv, load_npy(npy, shape=spec.shape, dtype=np.float64), fmt)
+    write_csv_block(csv, load_npy(npy, shape=spec.shape, dtype=np.float64), fmt)
 
 
 def batch_pattern(directory: str, size: int, ext: str = ".npy") -> list[str]:

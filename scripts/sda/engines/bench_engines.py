@@ -66,10 +66,16 @@ def engine_row(
     if status not in STATUSES:
         raise ValueError(f"status {status!r} is not one of {STATUSES}")
     given = dict(
-        workload=workload, engine=engine, version=version, threads=threads, repeats=repeats,
-        status=status, seconds="" if seconds is None else f"{seconds:.6g}",
-        **timing_cells(times, first), **rest,
-    )  # fmt: skip
+        workload=workload,
+        engine=engine,
+        version=version,
+        threads=threads,
+        repeats=repeats,
+        status=status,
+        seconds="" if seconds is None else f"{seconds:.6g}",
+        **timing_cells(times, first),
+        **rest,
+    )
     return {f: given.get(f, "") for f in FIELDS}
 
 
@@ -188,16 +194,32 @@ def part_rows(
             parts = run_engine(workload.name, engine, threads, timeout).result
         except _Failed as failed:
             return [
-                engine_row(workload.name, f"{engine.name}: its parts", version, engine.threads,
-                           repeats, None, status=failed.status, note=failed.message)
-            ]  # fmt: skip
+                engine_row(
+                    workload.name,
+                    f"{engine.name}: its parts",
+                    version,
+                    engine.threads,
+                    repeats,
+                    None,
+                    status=failed.status,
+                    note=failed.message,
+                )
+            ]
         for part, seconds in parts.items():
             seen.setdefault(part, []).append(seconds)
     return [
-        engine_row(workload.name, f"{engine.name}: {part}", version, engine.threads, repeats,
-                   statistics.median(times), times=times, note=engine.note)
+        engine_row(
+            workload.name,
+            f"{engine.name}: {part}",
+            version,
+            engine.threads,
+            repeats,
+            statistics.median(times),
+            times=times,
+            note=engine.note,
+        )
         for part, times in seen.items()
-    ]  # fmt: skip
+    ]
 
 
 def workload_rows(workload: Workload, measured: Sequence[Measured], repeats: int) -> list[dict]:

@@ -5,7 +5,7 @@ expression of :mod:`sda.tables.lahman_ibis` is built once on the schema of ``Mas
 unchanged by ibis' SQLite backend on the database, and by its DuckDB and polars backends on the
 Parquet copy of ``Master`` (rule ``lahman_parquet``). dask has no ibis backend: its count is
 :func:`sda.tables.lahman_backends.dask_birth_country`, written for ``dask.dataframe``. Every
-engine's result is the text of the CSV the rule ``lahman_birth_country`` writes, compared with
+engine's result is the text of the CSV the rule ``lahman_queries`` writes (birth_country.csv), compared with
 that file byte for byte.
 """
 

@@ -76,9 +76,15 @@ def describe_workload(
     def compare(engine, got, want):
         return describe.compare(got, want, exact["quartiles"], methods[engine])
 
-    parts = Engine("dask", m + "dask_describe_parts", [files, ncols, csv_engine, threads],
-                   threads, ["dask", "pandas"], FRAME_IMPORTS,
-                   "a part of the dask row's time, measured alone in one process")  # fmt: skip
+    parts = Engine(
+        "dask",
+        m + "dask_describe_parts",
+        [files, ncols, csv_engine, threads],
+        threads,
+        ["dask", "pandas"],
+        FRAME_IMPORTS,
+        "a part of the dask row's time, measured alone in one process",
+    )
     return Workload("csv_describe", engines, reference, compare, parts=parts)
 
 
@@ -89,7 +95,7 @@ def lahman_workload(db: str, parquet: str, threads: int, expected: str) -> Workl
         Engine("dask", m + "dask_country", [parquet, threads], threads, ["dask"], imports,
                "dask.dataframe.read_parquet, value_counts (rule lahman_backends)"),
         Engine("sqlite", m + "sqlite_country", [db], 1, ["ibis-framework", "sqlite"], imports,
-               OURS.format(rule="lahman_birth_country") + "; one thread per query"),
+               OURS.format(rule="lahman_queries") + "; one thread per query"),
         Engine("duckdb", m + "duckdb_country", [db, parquet, threads], threads,
                ["ibis-framework", "duckdb"], imports, "ibis over the Parquet copy of Master"),
         Engine("polars", m + "polars_country", [db, parquet], threads,
@@ -123,10 +129,15 @@ def summary_workload(
                copy + ", streaming engine"),
     ]  # fmt: skip
     copy_row = engine_row(
-        "array_summary", "parquet copy", made["version"], 1, 1, made["seconds"],
+        "array_summary",
+        "parquet copy",
+        made["version"],
+        1,
+        1,
+        made["seconds"],
         note="the copy the duckdb and polars rows read, made once by rule engines_parquet "
         f"({made['bytes']} bytes); not in their seconds",
-    )  # fmt: skip
+    )
     return Workload(
         "array_summary",
         engines,

@@ -121,6 +121,8 @@ def summary(facts: Mapping) -> str:
         parts.append(f"results/ on {disk['fs_type']} ({disk.get('device')})")
     parts += [facts.get("os") or "", facts.get("python") or ""]
     for lib in facts.get("blas") or []:
-        parts.append(f"BLAS {lib.get('internal_api')} {lib.get('version')} "
-                     f"({lib.get('num_threads')} threads)")  # fmt: skip
+        parts.append(
+            f"BLAS {lib.get('internal_api')} {lib.get('version')} "
+            f"({lib.get('num_threads')} threads)"
+        )
     return ", ".join(p for p in parts if p)

@@ -20,7 +20,7 @@ from sda.diagnostics.show import watch  # noqa: E402
 from sda.io import atomic_path, read_table  # noqa: E402
 from sda.report.build import Chapter, Run  # noqa: E402
 from sda.report.page import Page  # noqa: E402
-from sda.scaling.run import GB, PER_GB_TARGET, RSS_TARGET, read_csv  # noqa: E402
+from sda.scaling.run import GB, PER_GB_TARGET, RSS_TARGET, read_rows  # noqa: E402
 
 # (step, cache) lines of the plot, and how each is drawn
 LINES = {
@@ -218,7 +218,7 @@ def report_section(csv_path: str | Path, png_path: str | Path | None) -> dict | 
     path; None when the scaling run has not been made."""
     if not Path(csv_path).exists():
         return None
-    rows = read_csv(csv_path)
+    rows = read_rows(csv_path)
     return {
         "rows": rows,
         "fields": list(rows[0]) if rows else [],

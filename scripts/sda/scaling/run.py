@@ -40,7 +40,6 @@ from sda.disk import DiskFullError, free_bytes, megabytes, mount_point
 from sda.io import scratch_dir
 from sda.measure.pagecache import cached_fraction, evict_checked, fsync_paths, ram_bytes
 from sda.measure.process import fresh_process
-from sda.measure.rows import write_rows
 from sda.measure.timing import timed_call
 
 log = logging.getLogger(__name__)
@@ -142,8 +141,12 @@ def step_means(files: list[str], shape: list[int], cores: int) -> dict:
 
     with dask_scheduler("threads", workers=cores):
         means = block_mean_means(dask_npy(files, tuple(shape)))
-    return {"n": len(means), "first": float(means[0]), "last": float(means[-1]),
-            "mean_of_means": float(means.mean())}  # fmt: skip
+    return {
+        "n": len(means),
+        "first": float(means[0]),
+        "last": float(means[-1]),
+        "mean_of_means": float(means.mean()),
+    }
 
 
 def step_wordcount(files: list[str], errors: str, cores: int, files_per_task: int) -> dict:
@@ -236,14 +239,26 @@ class Context:
             "result": json.dumps(out.get("result", {}), sort_keys=True),
         }
         if cache == "cold" and not row["evicted"]:
-            log.warning("%s at %d bytes: %.1f%% of its files still cached after eviction",
-                        step, size, 100 * cached)  # fmt: skip
+            log.warning(
+                "%s at %d bytes: %.1f%% of its files still cached after eviction",
+                step,
+                size,
+                100 * cached,
+            )
         log.info("%s", row)
         self.rows.append(row)
 
 
-def _reads(ctx: Context, step: str, files: list[str], cores: list[int], size: int, kwargs,
-           record: dict | None = None, **extra):  # fmt: skip
+def _reads(
+    ctx: Context,
+    step: str,
+    files: list[str],
+    cores: list[int],
+    size: int,
+    kwargs,
+    record: dict | None = None,
+    **extra,
+):
     """Cold runs of ``step`` at every cores value, then one warm run at the most cores;
     ``record``: the diagnostics outputs of the cold run at the most cores."""
     for c in cores:
@@ -251,8 +266,9 @@ def _reads(ctx: Context, step: str, files: list[str], cores: list[int], size: in
         rec = {"record": record} if record and c == cores[-1] else {}
         ctx.add(step, "cold", size, c, run_step(step, cores=c, **kwargs, **rec), cached, **extra)
     cached = cached_fraction(files)
-    ctx.add(step, "warm", size, cores[-1], run_step(step, cores=cores[-1], **kwargs), cached,
-            **extra)  # fmt: skip
+    ctx.add(
+        step, "warm", size, cores[-1], run_step(step, cores=cores[-1], **kwargs), cached, **extra
+    )
 
 
 def measure_blocks(
@@ -262,8 +278,9 @@ def measure_blocks(
     diagnostics outputs of the cold summary at the most cores."""
     size = n * spec.rows * spec.cols * 8
     with scratch_dir(ctx.scratch / f"blocks_{n}", n * spec.npy_bytes) as d:
-        out = run_step("generate", directory=str(d), n=n, spec=dataclasses.asdict(spec),
-                       cores=cores[-1])  # fmt: skip
+        out = run_step(
+            "generate", directory=str(d), n=n, spec=dataclasses.asdict(spec), cores=cores[-1]
+        )
         ctx.add("generate", "write", size, cores[-1], out, blocks=n)
         files = [str(d / f"{block_name(i)}.npy") for i in range(n)]
         shape = [spec.rows, spec.cols]
@@ -323,11 +340,8 @@ def run_scaling(
     return ctx.rows
 
 
-def write_csv(path: str | Path, rows: Sequence[Mapping]) -> None:
-    write_rows(path, rows, FIELDS)
-
-
-def read_csv(path: str | Path) -> list[dict]:
+def read_rows(path: str | Path) -> list[dict]:
+    """The rows of ``scaling.csv`` (strings by column)."""
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
 

@@ -114,37 +114,65 @@ def bench_rows(
             warm[source] += src
     peaks = {s: traced_peak_mib(lambda s=s: run(s)) * 2**20 for s in SOURCES}
     rows = [
-        row("write", kind, seconds=write_s[kind], repeats=write_repeats, threads=1,
-            nbytes=written[kind])
+        row(
+            "write",
+            kind,
+            seconds=write_s[kind],
+            repeats=write_repeats,
+            threads=1,
+            nbytes=written[kind],
+        )
         for kind in NUMPY_SOURCES
-    ]  # fmt: skip
+    ]
     for source in SOURCES:
         if cold[source]:
             rows.append(
-                row("read_mean_cold", source, seconds=statistics.median(cold[source]),
-                    repeats=len(cold[source]), threads=threads_of[source], times=cold[source],
-                    nbytes=allocated_bytes(stores.files(source)), note=reader(source, stores))
-            )  # fmt: skip
+                row(
+                    "read_mean_cold",
+                    source,
+                    seconds=statistics.median(cold[source]),
+                    repeats=len(cold[source]),
+                    threads=threads_of[source],
+                    times=cold[source],
+                    nbytes=allocated_bytes(stores.files(source)),
+                    note=reader(source, stores),
+                )
+            )
     for source in SOURCES:
         target_note = f"; target <={RATIO_TARGET:g}" if source in RATIO_SOURCES else ""
         same = np.allclose(means[source], means[BASELINE], rtol=RTOL, atol=0.0)
         rows.append(
-            row("read_mean_warm", source, seconds=statistics.median(warm[source]),
-                repeats=len(warm[source]), peak_bytes=peaks[source], threads=threads_of[source],
+            row(
+                "read_mean_warm",
+                source,
+                seconds=statistics.median(warm[source]),
+                repeats=len(warm[source]),
+                peak_bytes=peaks[source],
+                threads=threads_of[source],
                 times=warm[source],
-                ratio=paired_ratio(warm[source], paired[source]), baseline=BASELINE,
-                identical=bool(same), nbytes=allocated_bytes(stores.files(source)),
-                note=reader(source, stores) + target_note)
-        )  # fmt: skip
+                ratio=paired_ratio(warm[source], paired[source]),
+                baseline=BASELINE,
+                identical=bool(same),
+                nbytes=allocated_bytes(stores.files(source)),
+                note=reader(source, stores) + target_note,
+            )
+        )
     for source in SOURCES:
         kind = STORE_OF[source]
         if source.startswith("dask_"):
             w = statistics.median(warm[source])
             rows.append(
-                row("read_mean_warm_same_store", source, seconds=w, repeats=len(warm[source]),
-                    threads=threads_of[source], ratio=w / statistics.median(warm[kind]),
-                    baseline=kind, note=f"numpy over the same store ({threads_of[kind]} thread)")
-            )  # fmt: skip
+                row(
+                    "read_mean_warm_same_store",
+                    source,
+                    seconds=w,
+                    repeats=len(warm[source]),
+                    threads=threads_of[source],
+                    ratio=w / statistics.median(warm[kind]),
+                    baseline=kind,
+                    note=f"numpy over the same store ({threads_of[kind]} thread)",
+                )
+            )
     return rows
 
 
@@ -206,12 +234,31 @@ def summary_rows(
     same = summaries_agree(results["dask"], results["numpy_one_pass"])
     note = f"{len(files)} npy blocks, warm, in-process"
     return [
-        row("array_summary", "numpy_one_pass", seconds=med["numpy_one_pass"], repeats=repeats,
-            threads=threads, ratio=1.0, baseline="numpy_one_pass", nbytes=nbytes, note=note,
-            times=times["numpy_one_pass"], first=first["numpy_one_pass"]),
-        row("array_summary", "dask", seconds=med["dask"], repeats=repeats, threads=threads,
-            times=times["dask"], first=first["dask"],
-            ratio=med["dask"] / med["numpy_one_pass"], baseline="numpy_one_pass",
-            identical=same, nbytes=nbytes,
-            note=f"{note}; one pass per block; target <={SUMMARY_TARGET:g}"),
-    ]  # fmt: skip
+        row(
+            "array_summary",
+            "numpy_one_pass",
+            seconds=med["numpy_one_pass"],
+            repeats=repeats,
+            threads=threads,
+            ratio=1.0,
+            baseline="numpy_one_pass",
+            nbytes=nbytes,
+            note=note,
+            times=times["numpy_one_pass"],
+            first=first["numpy_one_pass"],
+        ),
+        row(
+            "array_summary",
+            "dask",
+            seconds=med["dask"],
+            repeats=repeats,
+            threads=threads,
+            times=times["dask"],
+            first=first["dask"],
+            ratio=med["dask"] / med["numpy_one_pass"],
+            baseline="numpy_one_pass",
+            identical=same,
+            nbytes=nbytes,
+            note=f"{note}; one pass per block; target <={SUMMARY_TARGET:g}",
+        ),
+    ]

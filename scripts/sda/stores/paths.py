@@ -26,9 +26,14 @@ NUMPY_SOURCES = ("npy", "npz", "npz_compressed", "memmap", "hdf5", "hdf5_chunked
 
 
 DASK_SOURCES = (
-    "dask_npy", "dask_memmap", "dask_hdf5", "dask_hdf5_chunked", "dask_zarr",
-    "dask_hdf5_chunked_h5py", "dask_zarr_from_zarr",
-)  # fmt: skip
+    "dask_npy",
+    "dask_memmap",
+    "dask_hdf5",
+    "dask_hdf5_chunked",
+    "dask_zarr",
+    "dask_hdf5_chunked_h5py",
+    "dask_zarr_from_zarr",
+)
 
 
 SOURCES = NUMPY_SOURCES + DASK_SOURCES
@@ -36,8 +41,9 @@ SOURCES = NUMPY_SOURCES + DASK_SOURCES
 
 # the store a source reads (a Stores attribute): dask_hdf5_chunked and dask_hdf5_chunked_h5py
 # read the same file, zero-copy where possible and through h5py respectively
-STORE_OF = {s: s.removeprefix("dask_").removesuffix("_h5py").removesuffix("_from_zarr")
-            for s in SOURCES}  # fmt: skip
+STORE_OF = {
+    s: s.removeprefix("dask_").removesuffix("_h5py").removesuffix("_from_zarr") for s in SOURCES
+}
 
 
 def shard_blocks(setting: int, n: int) -> int:

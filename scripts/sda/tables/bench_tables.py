@@ -67,18 +67,34 @@ def bench_rows(
         return ", ".join(marks)
 
     rows = [
-        row("dask_describe", e, seconds=med[e], threads=threads, ratio=med[e] / med["pyarrow"],
+        row(
+            "dask_describe",
+            e,
+            seconds=med[e],
+            threads=threads,
+            ratio=med[e] / med["pyarrow"],
             times=times[e],
-            baseline="pyarrow", identical=same, note=note(e), **common)
+            baseline="pyarrow",
+            identical=same,
+            note=note(e),
+            **common,
+        )
         for e in ENGINES
-    ]  # fmt: skip
+    ]
     pandas_s = statistics.median(t_pandas)
     rows += [
         row("line_check", "python", seconds=statistics.median(t_check), threads=1, **common),
-        row("pandas_describe", configured, seconds=pandas_s, threads=1,
-            ratio=pandas_s / med[configured], baseline=f"dask_describe {configured}",
-            note="configured", **common),
-    ]  # fmt: skip
+        row(
+            "pandas_describe",
+            configured,
+            seconds=pandas_s,
+            threads=1,
+            ratio=pandas_s / med[configured],
+            baseline=f"dask_describe {configured}",
+            note="configured",
+            **common,
+        ),
+    ]
     if faster != configured:
         log.warning(
             "the %s engine was faster here (%.3f s vs %.3f s) than the configured %s",

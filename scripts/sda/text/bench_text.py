@@ -95,11 +95,22 @@ def bench_rows(
     fastest = min(("python", "lesson_bag"), key=lambda m: med[m])
     nbytes = sum(Path(f).stat().st_size for f in files)
     return [
-        row("word_count", m, seconds=med[m], repeats=repeats, peak_bytes=peaks[m],
-            threads=threads[m], ratio=med[m] / med[fastest], baseline=fastest, times=times[m],
-            identical=results[m] == results[fastest], nbytes=nbytes, note=f"{len(files)} files")
+        row(
+            "word_count",
+            m,
+            seconds=med[m],
+            repeats=repeats,
+            peak_bytes=peaks[m],
+            threads=threads[m],
+            ratio=med[m] / med[fastest],
+            baseline=fastest,
+            times=times[m],
+            identical=results[m] == results[fastest],
+            nbytes=nbytes,
+            note=f"{len(files)} files",
+        )
         for m in METHODS
-    ]  # fmt: skip
+    ]
 
 
 def scheduler_rows(

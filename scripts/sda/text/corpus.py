@@ -97,8 +97,14 @@ def _pieces(vocab: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     pool, each piece's start and length in it, and the first id of each of
     :data:`PIECE_KINDS`."""
     plain, capital = _word_forms(vocab)
-    kinds = [list(plain), list(capital), [*PUNCT_BEFORE, ""], [*PUNCT_AFTER, ""], SPACES,
-             [s.rstrip() for s in SPACES]]  # fmt: skip
+    kinds = [
+        list(plain),
+        list(capital),
+        [*PUNCT_BEFORE, ""],
+        [*PUNCT_AFTER, ""],
+        SPACES,
+        [s.rstrip() for s in SPACES],
+    ]
     encoded = [p.encode("utf-8") for kind in kinds for p in kind]
     lengths = np.array([len(p) for p in encoded], dtype=np.int64)
     starts = np.cumsum(lengths) - lengths
