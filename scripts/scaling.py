@@ -3,6 +3,7 @@
 if __name__ == "__main__":
     import signal
     import sys
+    from pathlib import Path
 
     from sda.blocks.generate import BlockSpec
     from sda.diagnostics.record import outputs_of
@@ -24,6 +25,8 @@ if __name__ == "__main__":
         p.errors,
         p.files_per_task,
         record=outputs_of(sm.output),
+        # beside the outputs (results/scaling/scratch; under a module's prefix if any)
+        default_scratch=str(Path(sm.output.csv).parent / "scratch"),
     )
     plot(rows, sm.output.png)
     write_rows(sm.output.csv, rows, FIELDS)

@@ -19,6 +19,7 @@ from sda.config import ConfigError, validate_config
 from sda.config_checks import CHECKS
 from sda.disk import DiskFullError
 from sda.scaling.run import (
+    SCRATCH_NAME,
     check_disk,
     copy_corpus,
     disk_needed,
@@ -139,6 +140,10 @@ def test_scaling_defaults_filled_in():
 
 def test_scratch_is_a_directory_of_its_own(tmp_path):
     assert scratch_of({"scratch": ""}) == "results/scaling/scratch"
+    assert scratch_of({"scratch": ""}, "lesson/results/scaling/scratch") == (
+        "lesson/results/scaling/scratch"  # a module's prefix: the rule's output directory
+    )
+    assert scratch_of({"scratch": str(tmp_path)}, "elsewhere") == str(tmp_path / SCRATCH_NAME)
     assert scratch_of({"scratch": str(tmp_path)}) == str(tmp_path / "sda-scaling-scratch")
     (tmp_path / "keep.txt").write_text("user data")
     (tmp_path / "wiki_00").write_text("one two two")

@@ -67,11 +67,12 @@ def resolve_cores(values: Sequence[int | str], threads: int) -> list[int]:
     return sorted(max(1, c) for c in cores)
 
 
-def scratch_of(scaling: Mapping) -> str:
-    """The directory the run makes and removes: ``results/scaling/scratch``, or a directory of
-    its own inside ``scaling.scratch`` (never that directory itself, which may hold other data)."""
+def scratch_of(scaling: Mapping, default: str = DEFAULT_SCRATCH) -> str:
+    """The directory the run makes and removes: ``default`` (``scratch`` beside the run's
+    outputs, ``results/scaling/scratch``), or a directory of its own inside ``scaling.scratch``
+    (never that directory itself, which may hold other data)."""
     where = scaling.get("scratch")
-    return str(Path(where) / SCRATCH_NAME) if where else DEFAULT_SCRATCH
+    return str(Path(where) / SCRATCH_NAME) if where else default
 
 
 def disk_needed(scaling: Mapping, spec: BlockSpec, corpus_bytes: int) -> int:
@@ -86,9 +87,12 @@ def disk_needed(scaling: Mapping, spec: BlockSpec, corpus_bytes: int) -> int:
     return largest + scaling["margin_mb"] * MB
 
 
-def check_disk(scaling: Mapping, spec: BlockSpec, corpus_bytes: int) -> int:
-    """Fail before any work when the scratch filesystem has too little room; return the need."""
-    scratch = scratch_of(scaling)
+def check_disk(
+    scaling: Mapping, spec: BlockSpec, corpus_bytes: int, default: str = DEFAULT_SCRATCH
+) -> int:
+    """Fail before any work when the scratch filesystem has too little room; return the need.
+    ``default``: the scratch directory where ``scaling.scratch`` is empty (:func:`scratch_of`)."""
+    scratch = scratch_of(scaling, default)
     needed = disk_needed(scaling, spec, corpus_bytes)
     free = free_bytes(scratch)
     if needed > free:
@@ -320,15 +324,17 @@ def run_scaling(
     errors: str = "replace",
     files_per_task: int = 4,
     record: Mapping[str, str] | None = None,
+    default_scratch: str = DEFAULT_SCRATCH,
 ) -> list[dict]:
     """Every row of a scaling run; the scratch directory is gone afterwards, however it ends.
     ``record``: diagnostics outputs (``resources``, ``tasks``, ``record``) of the largest
-    size's cold summary: its memory over time, past the RAM line."""
+    size's cold summary: its memory over time, past the RAM line. ``default_scratch``: the
+    scratch directory where ``scaling.scratch`` is empty (the rule: beside its outputs)."""
     record = {k: str(v) for k, v in record.items()} if record else None
     corpus = [str(f) for f in corpus]
-    check_disk(scaling, spec, sum(os.path.getsize(f) for f in corpus))
+    check_disk(scaling, spec, sum(os.path.getsize(f) for f in corpus), default_scratch)
     cores = resolve_cores(scaling["cores"], threads)
-    with scratch_dir(scratch_of(scaling)) as scratch:
+    with scratch_dir(scratch_of(scaling, default_scratch)) as scratch:
         ctx = Context(scratch=scratch, ram=ram_bytes())
         sizes = sorted(scaling["blocks"])
         for n in sizes:
