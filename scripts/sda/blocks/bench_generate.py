@@ -126,58 +126,58 @@ def generate_rows(
     med = {key: statistics.median(values) for key, values in times.items()}
     numbers = n * spec.rows * spec.cols
     common = dict(threads=cores, baseline="multiprocessing")
+
+    def measured(what: str, method: str, key: str, note: str, **cells) -> dict:
+        """The row of the runs ``times[key]``: their median, count and ratio to the baseline."""
+        ratio = med[key] / med["baseline"]
+        return row(
+            what,
+            method,
+            seconds=med[key],
+            repeats=len(times[key]),
+            ratio=ratio,
+            note=note,
+            **(common | cells),
+        )
+
     rows = [
-        row(
+        measured(
             "generate_blocks",
             "workflow",
-            seconds=med["workflow"],
-            repeats=len(times["workflow"]),
+            "workflow",
+            f"{n} blocks, {numbers} numbers",
             times=times["workflow"],
-            ratio=med["workflow"] / med["baseline"],
             identical=identical,
-            note=f"{n} blocks, {numbers} numbers",
-            **common,
         ),
-        row(
+        measured(
             "generate_blocks",
             "multiprocessing",
-            seconds=med["baseline"],
+            "baseline",
+            "scripts/baselines/generate_mp.py, one process per core",
             times=times["baseline"],
-            repeats=len(times["baseline"]),
-            ratio=1.0,
             identical=True,
-            note="scripts/baselines/generate_mp.py, one process per core",
-            **common,
         ),
-        row(
+        measured(
             "generate_blocks",
             "workflow_one_number_blocks",
-            seconds=med["one_number"],
-            repeats=len(times["one_number"]),
-            ratio=med["one_number"] / med["baseline"],
-            note=f"{n} blocks of one number: the workflow's fixed cost",
-            **common,
+            "one_number",
+            f"{n} blocks of one number: the workflow's fixed cost",
         ),
-        row(
+        measured(
             "generate_blocks",
             "snakemake_bare",
-            seconds=med["bare"],
-            repeats=len(times["bare"]),
-            ratio=med["bare"] / med["baseline"],
-            note="the same jobs and outputs, each only touched: Snakemake's own cost",
-            **common,
+            "bare",
+            "the same jobs and outputs, each only touched: Snakemake's own cost",
         ),
     ]
     if default_run:
         rows.append(
-            row(
+            measured(
                 "default_run",
                 "workflow",
-                seconds=med["default_run"],
-                repeats=len(times["default_run"]),
-                ratio=med["default_run"] / med["baseline"],
-                note=f"the whole default run from an empty directory, --cores {MAIN_JOB_CORES}",
-                **(common | {"threads": MAIN_JOB_CORES}),
+                "default_run",
+                f"the whole default run from an empty directory, --cores {MAIN_JOB_CORES}",
+                threads=MAIN_JOB_CORES,
             )
         )
     return rows
