@@ -9,6 +9,7 @@ asked.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import hashlib
 import http.client
 import http.server
@@ -17,6 +18,7 @@ import random
 import re
 import threading
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,6 +195,16 @@ class DumpHandler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+
+@contextlib.contextmanager
+def serve_dump(root: Path, data: bytes, monkeypatch) -> Iterator[DumpServer]:
+    """A dump site holding ``data`` under ``root`` (:func:`dump_directory`), served on
+    127.0.0.1 and reached without a proxy (:func:`direct_to_loopback`)."""
+    direct_to_loopback(monkeypatch)
+    dump_directory(root, data)
+    with DumpServer(root) as server:
+        yield server
 
 
 class DumpServer(http.server.ThreadingHTTPServer):

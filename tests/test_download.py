@@ -12,11 +12,10 @@ import pytest
 from dumpserver import (
     DATE,
     NAME,
-    DumpServer,
     Fault,
     ForwardProxy,
     direct_to_loopback,
-    dump_directory,
+    serve_dump,
 )
 from sda.download import (
     DownloadError,
@@ -157,9 +156,7 @@ def test_the_partial_file_is_resumed_only_for_its_own_url(tmp_path):
 @pytest.fixture
 def site(tmp_path, monkeypatch):
     """The dump served on 127.0.0.1, reached without a proxy."""
-    direct_to_loopback(monkeypatch)
-    dump_directory(tmp_path / "site", DATA)
-    with DumpServer(tmp_path / "site") as server:
+    with serve_dump(tmp_path / "site", DATA, monkeypatch) as server:
         yield server
 
 

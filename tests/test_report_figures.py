@@ -20,6 +20,7 @@ from sda.report.lesson import compare, read_lesson
 from sda.report.run import rule_times_figure
 from sda.report.style import then_and_now
 from sda.scaling.report import figure as scaling_figure
+from sda.stores.paths import SOURCES, STORE_OF
 from sda.stores.report import bench_figure, means_figure, reads_figure
 from sda.tables.report import countries_figure
 from sda.text.report import bench_figure as text_bench_figure
@@ -36,25 +37,6 @@ load_block,csv,1.04798,8.777,8000000
 load_block_allocations,csv,,9.146,8000000
 """)
 )
-SOURCES = [
-    "npy",
-    "npz",
-    "npz_compressed",
-    "memmap",
-    "hdf5",
-    "hdf5_chunked",
-    "zarr",
-    "dask_npy",
-    "dask_memmap",
-    "dask_hdf5",
-    "dask_hdf5_chunked",
-    "dask_zarr",
-    "dask_hdf5_chunked_h5py",
-    "dask_zarr_from_zarr",
-]
-STORE_OF = {
-    s: s.removeprefix("dask_").removesuffix("_h5py").removesuffix("_from_zarr") for s in SOURCES
-}
 TOP10 = pd.DataFrame(
     {
         "word": ["the", "of", "and", "in", "a", "--", "to", "The", "was", "is"],

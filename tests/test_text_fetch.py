@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from dumpserver import DATE, NAME, DumpServer, direct_to_loopback, dump_directory
+from dumpserver import DATE, NAME, dump_directory, serve_dump
 from sda.disk import DiskFullError
 from sda.download import DownloadError
 from sda.io import InputError
@@ -23,9 +23,7 @@ SHA1 = hashlib.sha1(DATA).hexdigest()
 
 @pytest.fixture
 def site(tmp_path, monkeypatch):
-    direct_to_loopback(monkeypatch)
-    dump_directory(tmp_path / "site", DATA)
-    with DumpServer(tmp_path / "site") as server:
+    with serve_dump(tmp_path / "site", DATA, monkeypatch) as server:
         yield server
 
 

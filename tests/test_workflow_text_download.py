@@ -17,11 +17,9 @@ from conftest import copy_workflow, refused_config, run_snakemake
 from dumpserver import (
     DATE,
     NAME,
-    DumpServer,
     Fault,
-    direct_to_loopback,
-    dump_directory,
     make_dump,
+    serve_dump,
 )
 
 pytestmark = pytest.mark.workflow
@@ -42,9 +40,7 @@ def dump() -> bytes:
 @pytest.fixture
 def site(tmp_path, dump, monkeypatch):
     """The dump site, served; the workflow's requests to 127.0.0.1 go straight to it."""
-    direct_to_loopback(monkeypatch)
-    dump_directory(tmp_path / "site", dump)
-    with DumpServer(tmp_path / "site") as server:
+    with serve_dump(tmp_path / "site", dump, monkeypatch) as server:
         yield server
 
 
