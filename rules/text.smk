@@ -141,6 +141,7 @@ rule text_sample:
         runtime=10,
     params:
         **DECODING,
+        scheduler=DASK_SCHEDULER,
     message:
         "{rule}: take(5) of the cleaned words (log: {log})"
     script:

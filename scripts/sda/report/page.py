@@ -218,9 +218,11 @@ class Page:
         return self.embed_png(data, name, alt)
 
     def figure(self, fig, name: str, alt: str) -> Figure:
-        """Save ``fig`` as figures/<name>.png and embed it."""
+        """Save ``fig`` as figures/<name>.png and embed it. Figures lay themselves out
+        (constrained or tight layout), so saving draws each once (``bbox_inches="tight"``
+        would draw it twice)."""
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
         plt.close(fig)
         return self.embed_png(buf.getvalue(), name, alt)
 
