@@ -12,6 +12,7 @@ import pytest
 from sda.config import ConfigError
 from sda.io import InputError
 from sda.text.corpus import (
+    GUIDE_SIZE,
     ZIPF_S,
     check_wiki,
     draw,
@@ -20,6 +21,7 @@ from sda.text.corpus import (
     vocabulary,
     write_synthetic,
     zipf_cdf,
+    zipf_guide,
 )
 from sda.text.words import matching_files
 
@@ -94,3 +96,26 @@ def test_zipf_draws_are_generator_choice():
     for n in (1, 2, 80, 599):
         np.testing.assert_array_equal(draw(ours, zipf_cdf(size), n), numpy_rng.choice(size, n, p=p))
     assert ours.random() == numpy_rng.random()
+
+
+def test_guided_zipf_lookup_is_the_binary_search():
+    """The guide table gives the binary search's ids, also for draws exactly at and just
+    below a bucket's start, for a CDF of one word, a few, and the corpus's vocabulary."""
+    starts = np.arange(GUIDE_SIZE, dtype=np.float64) / GUIDE_SIZE
+    edges = np.concatenate([starts, np.nextafter(starts[1:], 0), [np.nextafter(1.0, 0)]])
+
+    class Edges:  # a generator whose draws are the edges
+        def random(self, n):
+            assert n == len(edges)
+            return edges.copy()
+
+    for size in (1, 7, 5000, 60_000):
+        cdf, guide = zipf_cdf(size), zipf_guide(size)
+        for seed in range(3):
+            np.testing.assert_array_equal(
+                draw(np.random.default_rng(seed), cdf, 100_000, guide),
+                draw(np.random.default_rng(seed), cdf, 100_000),
+            )
+        np.testing.assert_array_equal(
+            draw(Edges(), cdf, len(edges), guide), cdf.searchsorted(edges, side="right")
+        )

@@ -143,10 +143,35 @@ def zipf_cdf(size: int) -> np.ndarray:
     return cdf
 
 
-def draw(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
+GUIDE_SIZE = 2**16  # buckets of the guide table that starts each Zipf lookup
+
+
+@functools.lru_cache(maxsize=4)
+def zipf_guide(size: int) -> np.ndarray:
+    """For each bucket ``j`` of [0, 1) in :data:`GUIDE_SIZE` equal parts, the first word whose
+    cumulative weight is above the bucket's start: where a lookup of any draw in the bucket
+    starts (:func:`draw`)."""
+    starts = np.arange(GUIDE_SIZE + 1, dtype=np.float64) / GUIDE_SIZE
+    return zipf_cdf(size).searchsorted(starts, side="right")
+
+
+def draw(rng: np.random.Generator, cdf: np.ndarray, n: int, guide: np.ndarray | None = None):
     """``rng.choice(len(cdf), n, p=p)``: the same draws and ids (one ``random(n)`` looked up in
-    the CDF), without recomputing the CDF of 60,000 weights at every call."""
-    return cdf.searchsorted(rng.random(n), side="right")
+    the CDF), without recomputing the CDF of 60,000 weights at every call.
+
+    With ``guide`` (:func:`zipf_guide` of the same CDF) each lookup starts at its bucket's first
+    word and steps on while the CDF is not above the draw, instead of a binary search: the same
+    ids (a draw ``u`` is at least its bucket's start ``floor(u * 2**16) / 2**16``, exactly, as
+    the bucket count is a power of two), about 4 times faster."""
+    u = rng.random(n)
+    if guide is None:
+        return cdf.searchsorted(u, side="right")
+    ids = guide[(u * (len(guide) - 1)).astype(np.int64)]
+    todo = np.flatnonzero(cdf[ids] <= u)
+    while todo.size:
+        ids[todo] += 1
+        todo = todo[cdf[ids[todo]] <= u[todo]]
+    return ids
 
 
 DOC_BYTES = 2500  # about the mean size of a synthetic document (for sizing a batch of draws)
@@ -166,7 +191,7 @@ def synthetic_text(index: int, file_bytes: int, seed: int, vocab: Sequence[str])
     vocab = tuple(vocab)
     _, capital = _word_forms(vocab)
     pool, starts, lengths, first = _pieces(vocab)
-    cdf = zipf_cdf(len(vocab))
+    cdf, guide = zipf_cdf(len(vocab)), zipf_guide(len(vocab))
     nb, na = len(PUNCT_BEFORE), len(PUNCT_AFTER)
     parts: list[bytes] = []
     size = 0
@@ -175,12 +200,12 @@ def synthetic_text(index: int, file_bytes: int, seed: int, vocab: Sequence[str])
         k = -(-(file_bytes - size) * 11 // (10 * DOC_BYTES))  # a tenth more than needed
         n = rng.integers(80, 600, k)
         total = int(n.sum())
-        ids = draw(rng, cdf, total)
+        ids = draw(rng, cdf, total, guide)
         caps = rng.random(total) < 0.08
         after = np.minimum(rng.integers(0, na * 8, total), na)
         before = np.minimum(rng.integers(0, nb * 30, total), nb)
         spaces = rng.integers(0, len(SPACES), total)
-        titles = capital[draw(rng, cdf, 2 * k)]
+        titles = capital[draw(rng, cdf, 2 * k, guide)]
         ends = np.cumsum(n)
         begins = ends - n
         start = np.empty(total, dtype=bool)
