@@ -25,7 +25,7 @@ results) and :mod:`sda.rulerun` (a rule's script by hand).
 from pathlib import Path
 
 __all__ = ["__version__", "repository", "scripts_dir"]
-__version__ = "0.2.0"  # the one place: CHANGELOG.md, results/VERSION.json, the report
+__version__ = "0.3.0"  # the one place: CHANGELOG.md, results/VERSION.json, the report
 
 
 def scripts_dir() -> Path:
