@@ -124,6 +124,8 @@ def bench_rows(
         )
         for kind in NUMPY_SOURCES
     ]
+    on_disk = {s: allocated_bytes(stores.files(s)) for s in SOURCES}
+    how = {s: reader(s, stores) for s in SOURCES}  # reads the stores' layout: once per source
     for source in SOURCES:
         if cold[source]:
             rows.append(
@@ -134,8 +136,8 @@ def bench_rows(
                     repeats=len(cold[source]),
                     threads=threads_of[source],
                     times=cold[source],
-                    nbytes=allocated_bytes(stores.files(source)),
-                    note=reader(source, stores),
+                    nbytes=on_disk[source],
+                    note=how[source],
                 )
             )
     for source in SOURCES:
@@ -153,8 +155,8 @@ def bench_rows(
                 ratio=paired_ratio(warm[source], paired[source]),
                 baseline=BASELINE,
                 identical=bool(same),
-                nbytes=allocated_bytes(stores.files(source)),
-                note=reader(source, stores) + target_note,
+                nbytes=on_disk[source],
+                note=how[source] + target_note,
             )
         )
     for source in SOURCES:

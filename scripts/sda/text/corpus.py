@@ -123,10 +123,11 @@ def _pieces(vocab: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return pool, starts, lengths, dict(zip(PIECE_KINDS, firsts.tolist(), strict=True))
 
 
-def _gather(pool: np.ndarray, starts: np.ndarray, lengths: np.ndarray, ids: np.ndarray) -> bytes:
-    """The pieces ``ids`` of the pool, one after the other: one fancy index, no Python loop."""
-    lens = lengths[ids]
-    ids, lens = ids[lens > 0], lens[lens > 0]  # most punctuation draws are none
+def _gather(pool: np.ndarray, starts: np.ndarray, ids: np.ndarray, lens: np.ndarray) -> bytes:
+    """The pieces ``ids`` (of lengths ``lens``) of the pool, one after the other: one fancy
+    index, no Python loop."""
+    some = lens > 0  # most punctuation draws are none
+    ids, lens = ids[some], lens[some]
     offsets = np.cumsum(lens, dtype=np.int32) - lens
     index = np.arange(int(lens.sum()), dtype=np.int32) + np.repeat(starts[ids] - offsets, lens)
     return pool[index].tobytes()
@@ -186,7 +187,7 @@ def synthetic_text(index: int, file_bytes: int, seed: int, vocab: Sequence[str])
     word, punctuation after, a space; a word is capitalized at the start of a sentence or when
     drawn so), and the bodies of a batch are gathered from one byte pool in one array
     operation (:func:`_gather`). Documents are added until the file has ``file_bytes``; the
-    rest of the last batch is dropped. About 20 ms per 1 MB file."""
+    rest of the last batch is dropped. About 35 ms per 1 MB file."""
     rng = np.random.default_rng([seed, index])
     vocab = tuple(vocab)
     _, capital = _word_forms(vocab)
@@ -217,8 +218,9 @@ def synthetic_text(index: int, file_bytes: int, seed: int, vocab: Sequence[str])
         pieces[:, 2] = first["after"] + after
         pieces[:, 3] = first["space"] + spaces
         pieces[ends - 1, 3] = first["last"] + spaces[ends - 1]
-        bodies = _gather(pool, starts, lengths, pieces.reshape(-1))
-        body_ends = np.cumsum(np.add.reduceat(lengths[pieces].sum(axis=1), begins)).tolist()
+        lens = lengths[pieces]
+        bodies = _gather(pool, starts, pieces.reshape(-1), lens.reshape(-1))
+        body_ends = np.cumsum(np.add.reduceat(lens.sum(axis=1), begins)).tolist()
         body_start = 0
         for j, body_end in enumerate(body_ends):
             doc += 1
